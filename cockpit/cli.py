@@ -1,0 +1,149 @@
+"""The ``cockpit`` command line: argument parsing and dispatch to the subcommands.
+
+Each subcommand is one row of ``COMMANDS``: its name, a one-line help, a function that
+adds its arguments, and the dotted path of the function that runs it. Handlers are
+imported only when their command runs, so ``cockpit status --json`` never loads Textual.
+
+Every failure exits non-zero with one clear line on stderr: 2 for usage and
+configuration errors, 1 when the systems cockpit talks to refused or failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from cockpit import __version__
+from cockpit.errors import CommandFailed, UsageError
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but errors are a single line on stderr and exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def _add_config(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="configuration file (default: $COCKPIT_CONFIG, ./cockpit.toml, then "
+        "~/.config/cockpit/cockpit.toml)",
+    )
+
+
+def _add_app_args(parser: argparse.ArgumentParser) -> None:
+    _add_config(parser)
+    parser.add_argument(
+        "--read-only", action="store_true", help="refuse every write (promote, rollback, …)"
+    )
+    parser.add_argument(
+        "--low-bandwidth",
+        action="store_true",
+        help="fewer colours and frames for slow SSH links",
+    )
+
+
+def _add_sim_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--scenario", default="demo", metavar="NAME", help="which demo world (default: demo)"
+    )
+    parser.add_argument("--seed", type=int, default=7, metavar="N", help="random seed (default: 7)")
+    parser.add_argument(
+        "--time-scale",
+        type=float,
+        default=None,
+        metavar="X",
+        help="simulated seconds per real second (default: 30 for demo, 1 for sim)",
+    )
+
+
+def _add_sim_command_args(parser: argparse.ArgumentParser) -> None:
+    _add_sim_args(parser)
+    parser.add_argument(
+        "--state-dir",
+        required=True,
+        metavar="DIR",
+        help="where to write kubeconfig, cockpit.toml and env once the servers are up",
+    )
+
+
+def _add_demo_args(parser: argparse.ArgumentParser) -> None:
+    _add_sim_args(parser)
+    parser.add_argument(
+        "--read-only", action="store_true", help="refuse every write (promote, rollback, …)"
+    )
+    parser.add_argument(
+        "--low-bandwidth",
+        action="store_true",
+        help="fewer colours and frames for slow SSH links",
+    )
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    #: "module:function" taking the parsed arguments and returning an exit status.
+    handler: str
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command(
+        "sim",
+        "run the simulated GitLab, Kubernetes and Prometheus until interrupted",
+        _add_sim_command_args,
+        "cockpit.sim.cli:run",
+    ),
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="cockpit",
+        description="A terminal deployment cockpit: pipelines, rollouts and health of every "
+        "service on one screen, with one-key promote and rollback.",
+        epilog="Run 'cockpit demo' to try it against a simulated world with no setup.",
+    )
+    parser.add_argument("--version", action="version", version=f"cockpit {__version__}")
+    _add_app_args(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for command in COMMANDS:
+        command_parser = sub.add_parser(command.name, help=command.help, description=command.help)
+        command.add_arguments(command_parser)
+        command_parser.set_defaults(handler=command.handler)
+    parser.set_defaults(handler="cockpit.ui.run:run")
+    return parser
+
+
+def _resolve(handler: str) -> Callable[[argparse.Namespace], int]:
+    module_name, _, function = handler.partition(":")
+    return getattr(importlib.import_module(module_name), function)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return _resolve(args.handler)(args)
+    except UsageError as error:
+        print(f"cockpit: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except CommandFailed as error:
+        print(f"cockpit: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

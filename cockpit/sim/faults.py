@@ -1,0 +1,107 @@
+"""Faults switched on and off at run time, per API: errors, throttling, latency, auth.
+
+A :class:`FaultSet` holds at most one active :class:`Fault` per API (``gitlab``,
+``kube``, ``prometheus``). Each API's aiohttp app installs :func:`fault_middleware`
+with its own error renderer, so a fault answers in that API's error shape (a GitLab
+``{"message": ...}``, a Kubernetes ``Status``, a Prometheus error envelope). Dropped
+watch streams are an action on the cluster, not a standing fault
+(:meth:`cockpit.sim.kube.store.ObjectStore.drop_watches`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+
+APIS = ("gitlab", "kube", "prometheus")
+KINDS = ("error", "rate_limit", "latency", "unauthorized", "forbidden")
+
+#: Renders an error response in an API's own shape: (status, message, extra headers).
+ErrorRenderer = Callable[[int, str, dict[str, str]], web.StreamResponse]
+
+
+@dataclass(frozen=True)
+class Fault:
+    """What an API does wrong while the fault is on.
+
+    * ``error``: every request answers ``status`` (default 503).
+    * ``rate_limit``: 429 with ``Retry-After: retry_after`` (and GitLab's RateLimit-* headers).
+    * ``latency``: every response is delayed by ``seconds`` (real seconds).
+    * ``unauthorized`` / ``forbidden``: 401 / 403 on every request.
+    """
+
+    kind: str
+    status: int = 503
+    retry_after: int = 5
+    seconds: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown fault kind {self.kind!r}; one of {', '.join(KINDS)}")
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> Fault:
+        allowed = {"kind", "status", "retry_after", "seconds"}
+        unknown = set(data) - allowed
+        if unknown:
+            raise ValueError(f"unknown fault fields {sorted(unknown)}")
+        return cls(**data)  # type: ignore[arg-type]
+
+
+class FaultSet:
+    """The faults currently switched on, per API."""
+
+    def __init__(self) -> None:
+        self._faults: dict[str, Fault] = {}
+        #: How many requests each API has answered (benchmarks read this).
+        self.requests: dict[str, int] = dict.fromkeys(APIS, 0)
+
+    def set(self, api: str, fault: Fault | None) -> None:
+        if api not in APIS:
+            raise ValueError(f"unknown API {api!r}; one of {', '.join(APIS)}")
+        if fault is None:
+            self._faults.pop(api, None)
+        else:
+            self._faults[api] = fault
+
+    def clear(self) -> None:
+        self._faults.clear()
+
+    def get(self, api: str) -> Fault | None:
+        return self._faults.get(api)
+
+    def active(self) -> dict[str, Fault]:
+        return dict(self._faults)
+
+
+def fault_middleware(
+    faults: FaultSet, api: str, render_error: ErrorRenderer
+) -> Callable[
+    [web.Request, Callable[[web.Request], Awaitable[web.StreamResponse]]],
+    Awaitable[web.StreamResponse],
+]:
+    """aiohttp middleware: count the request, then apply the API's active fault, if any."""
+
+    @web.middleware
+    async def middleware(
+        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        faults.requests[api] = faults.requests.get(api, 0) + 1
+        fault = faults.get(api)
+        if fault is None:
+            return await handler(request)
+        if fault.kind == "latency":
+            await asyncio.sleep(fault.seconds)
+            return await handler(request)
+        if fault.kind == "rate_limit":
+            return render_error(429, "Retry later", {"Retry-After": str(fault.retry_after)})
+        if fault.kind == "unauthorized":
+            return render_error(401, "Unauthorized", {})
+        if fault.kind == "forbidden":
+            return render_error(403, "Forbidden", {})
+        return render_error(fault.status, "Service Unavailable (simulated fault)", {})
+
+    return middleware

@@ -1,0 +1,1 @@
+"""The simulated Kubernetes cluster: object store, apiserver HTTP API and controllers."""
