@@ -209,6 +209,40 @@ class FeatureFlag:
     updated_at: datetime | None = None
 
 
+@dataclass(frozen=True)
+class FileChange:
+    """One file changed between two commits (an entry of the compare API's ``diffs``)."""
+
+    old_path: str
+    new_path: str
+    new_file: bool = False
+    deleted_file: bool = False
+    renamed_file: bool = False
+    diff: str = ""
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What changed from one commit to another (``GET /repository/compare``)."""
+
+    from_sha: str
+    to_sha: str
+    files: tuple[FileChange, ...] = ()
+    commits: int = 0
+    #: GitLab gave up comparing (huge diff): the file list is incomplete.
+    timed_out: bool = False
+
+
+@dataclass(frozen=True)
+class CiLint:
+    """The project's CI configuration as GitLab's lint endpoint returns it."""
+
+    valid: bool
+    merged_yaml: str | None = None
+    errors: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
 # --------------------------------------------------------------------------- Kubernetes
 
 
