@@ -85,6 +85,25 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
     return re.sub(r"((?:private|access|job)_token=)[^&\s'\"]+", r"\1***", text)
 
 
+def connection_refused(error: BaseException) -> bool:
+    """True when the connection was actively refused (nothing listens at that address).
+
+    httpx reports a refused loopback connection as "All connection attempts failed", so
+    the causes are searched for the underlying ``ConnectionRefusedError``.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ConnectionRefusedError) or "refused" in str(current).lower():
+            return True
+        nested = getattr(current, "exceptions", None)  # ExceptionGroup from happy eyeballs
+        if nested and any(connection_refused(e) for e in nested):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
 def seconds(value: float) -> str:
     """A duration for a message: ``12 s``, ``2.5 s``."""
     return f"{value:.0f} s" if value >= 10 or value == int(value) else f"{value:.1f} s"

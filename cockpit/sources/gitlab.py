@@ -37,7 +37,13 @@ from cockpit.model import (
     Pipeline,
     SourceName,
 )
-from cockpit.sources.errors import SourceError, retry_after_seconds, scrub, seconds
+from cockpit.sources.errors import (
+    SourceError,
+    connection_refused,
+    retry_after_seconds,
+    scrub,
+    seconds,
+)
 from cockpit.sources.gitlab_parse import (
     manual_gate,
     parse_ci_lint,
@@ -175,7 +181,7 @@ def connection_error(error: Exception, *, url: str, timeout: float, action: str)
         message = f"timed out after {seconds(timeout)} while {action} (GitLab at {url})"
     elif isinstance(error, requests.exceptions.SSLError):
         message = f"TLS handshake with GitLab at {url} failed: check its certificate"
-    elif "Connection refused" in text or "ECONNREFUSED" in text:
+    elif connection_refused(error):
         message = f"connection refused: is GitLab at {url} reachable?"
     elif "Name or service not known" in text or "nodename nor servname" in text:
         message = f"cannot resolve the host of {url}: check gitlab.url"

@@ -39,7 +39,12 @@ from lightkube.types import PatchType
 
 from cockpit.config import KubernetesConfig
 from cockpit.model import SourceName
-from cockpit.sources.errors import SourceError, retry_after_seconds, seconds
+from cockpit.sources.errors import (
+    SourceError,
+    connection_refused,
+    retry_after_seconds,
+    seconds,
+)
 from cockpit.sources.writes import WriteRequest
 
 Kind = Literal["Rollout", "Deployment", "ReplicaSet", "AnalysisRun"]
@@ -177,8 +182,9 @@ def status_error(
         wait = f", retrying in {seconds(retry_after)}" if retry_after is not None else ""
         message = f"Kubernetes is throttling cockpit (429){wait}"
     elif code >= 500:
-        message = (
-            f"the Kubernetes API of context {target.context} failed ({code}): {text or reason}"
+        detail = text or reason
+        message = f"the Kubernetes API of context {target.context} failed ({code})" + (
+            f": {detail}" if detail else ""
         )
     else:
         message = f"Kubernetes refused to {target.verb} {target.what} ({code}): {text or reason}"
@@ -194,7 +200,7 @@ def transport_error(
             f"timed out after {seconds(timeout)} talking to the apiserver of context "
             f"{target.context} at {server}"
         )
-    elif isinstance(error, httpx.ConnectError) and "refused" in str(error).lower():
+    elif isinstance(error, httpx.ConnectError) and connection_refused(error):
         message = f"connection refused: is the apiserver at {server} reachable?"
     elif isinstance(error, httpx.ConnectError):
         message = f"cannot connect to the apiserver at {server}: {error}"

@@ -14,7 +14,12 @@ import httpx
 
 from cockpit.config import PrometheusConfig
 from cockpit.model import Sample, SourceName
-from cockpit.sources.errors import SourceError, retry_after_seconds, seconds
+from cockpit.sources.errors import (
+    SourceError,
+    connection_refused,
+    retry_after_seconds,
+    seconds,
+)
 from cockpit.sources.prometheus_parse import (
     Series,
     instant_value,
@@ -77,7 +82,7 @@ class PrometheusSource:
                 transient=True,
             ) from None
         except httpx.ConnectError as error:
-            refused = "refused" in str(error).lower()
+            refused = connection_refused(error)
             reason = "connection refused: " if refused else "cannot connect: "
             raise SourceError(
                 SourceName.PROMETHEUS,
