@@ -418,7 +418,8 @@ class KubeSource:
         if name not in self._clients:
             try:
                 single = kubeconfig.get(context_name=name)
-                assert single is not None
+                if single is None:
+                    raise KubeConfigError(f"Context '{name}' not found")
                 client = AsyncClient(config=single, timeout=httpx.Timeout(self._timeout))
             except KubeConfigError as error:
                 known = ", ".join(sorted(kubeconfig.contexts)) or "none"

@@ -21,7 +21,7 @@ from cockpit.config import GitLabConfig, KubernetesConfig, PrometheusConfig, Sec
 from cockpit.model import SourceName
 from cockpit.sources.errors import SourceError
 from cockpit.sources.gitlab import GitLabSource
-from cockpit.sources.kube import KindWatch, KubeSource, WatchChange
+from cockpit.sources.kube import KindWatch, KubeSource, WatchChange, patch_request
 from cockpit.sources.prometheus import PrometheusSource
 from tests.helpers import free_port, load_fixture
 
@@ -298,6 +298,10 @@ async def test_patch_sends_a_merge_patch_to_the_status_subresource(
             {"status": {"abort": True}},
         )
     ]
+    described = patch_request(
+        "prod", "Rollout", "web", {"status": {"abort": True}}, subresource="status"
+    )
+    assert fake.patches[0] == (described.path, described.content_type, described.body)
     await source.patch(
         None,
         "prod",
