@@ -112,3 +112,13 @@ def wait_until(
                 f"timed out after {timeout} s waiting for {message}; last error: {last_error!r}"
             )
         time.sleep(interval)
+
+
+def fixture_files(relative: str, pattern: str = "*") -> list[str]:
+    """Shared fixture paths under ``relative`` matching ``pattern``, for ``parametrize``.
+
+    Empty when the shared folder is absent; pair it with a test that calls
+    :func:`shared_fixtures` so that CI fails instead of silently collecting nothing.
+    """
+    folder = SHARED_FIXTURES / relative
+    return sorted(str(p.relative_to(SHARED_FIXTURES)) for p in folder.glob(pattern) if p.is_file())

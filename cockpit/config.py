@@ -1,0 +1,740 @@
+"""The configuration file: where it is found, what it may say, and typed objects for it.
+
+``load()`` finds ``cockpit.toml`` (``--config``, ``$COCKPIT_CONFIG``, ``./cockpit.toml``,
+then the XDG config directory), parses it with :mod:`tomllib` and validates it into the
+frozen dataclasses below. Every mistake is a :class:`~cockpit.errors.ConfigError` whose
+message names the file, the key as a dotted path with indexes
+(``service[2].environment[0].threshold``), what is wrong, and an example of the fix.
+
+The GitLab token is read here, from an environment variable or a file, and kept in a
+:class:`Secret` whose ``repr`` and ``str`` never show it. README.md documents the schema.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from cockpit import locations
+from cockpit.errors import ConfigError, UsageError
+from cockpit.model import EnvKey
+
+WorkloadKind = Literal["Rollout", "Deployment"]
+
+CONFIG_ENV = "COCKPIT_CONFIG"
+CONFIG_NAME = "cockpit.toml"
+DEFAULT_TOKEN_ENV = "GITLAB_TOKEN"
+
+#: Where the common frameworks keep database migrations (used by the rollback safety check).
+DEFAULT_MIGRATION_PATHS: tuple[str, ...] = (
+    "db/migrate/**",  # Rails
+    "database/migrations/**",  # Laravel
+    "*/migrations/*.py",  # Django
+    "alembic/versions/**",  # Alembic
+    "**/db/migration/**",  # Flyway (V*__*.sql)
+    "**/changelog*.{xml,yaml,yml,sql}",  # Liquibase
+    "prisma/migrations/**",  # Prisma
+)
+
+
+def default_success_rate_query(service: str, environment: str) -> str:
+    """The article's success-rate query, guarded so that all-failing reads 0, not "no data"."""
+    selector = f'service="{service}",environment="{environment}"'
+    return (
+        f'(sum(rate(http_requests_total{{{selector},status=~"2.."}}[5m])) or vector(0))'
+        f" / sum(rate(http_requests_total{{{selector}}}[5m]))"
+    )
+
+
+# --------------------------------------------------------------------------- types
+
+
+class Secret:
+    """A value that must never be printed: ``repr`` and ``str`` hide it; ``reveal()`` gives it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    def __str__(self) -> str:
+        return "***"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __reduce__(self) -> Any:
+        raise TypeError("a Secret cannot be pickled")
+
+
+@dataclass(frozen=True)
+class GitLabConfig:
+    url: str
+    token: Secret
+    timeout: float = 10.0
+    #: The host name of ``url`` (for messages and the audit log).
+    host: str = ""
+
+
+@dataclass(frozen=True)
+class KubernetesConfig:
+    #: None: lightkube's own discovery (in-cluster, ``$KUBECONFIG``, ``~/.kube/config``).
+    kubeconfig: Path | None = None
+
+
+@dataclass(frozen=True)
+class PrometheusConfig:
+    url: str
+    timeout: float = 5.0
+
+
+@dataclass(frozen=True)
+class PollConfig:
+    """How often the engine asks each system, in seconds."""
+
+    #: GitLab while a pipeline or rollout moves, and when everything is calm.
+    gitlab_active: float = 3.0
+    gitlab_idle: float = 30.0
+    #: The instant success-rate and latency queries.
+    prometheus: float = 15.0
+    #: Slow-moving history: deployments (DORA) and the success-rate range for the sparkline.
+    history: float = 60.0
+    #: Feature flags of each service.
+    flags: float = 60.0
+
+
+@dataclass(frozen=True)
+class EnvironmentConfig:
+    service: str
+    name: str
+    gitlab_environment: str
+    #: None: the kubeconfig's current context.
+    kube_context: str | None = None
+    #: None: the context's namespace (``default`` when it names none).
+    namespace: str | None = None
+    workload_kind: WorkloadKind | None = None
+    workload_name: str | None = None
+    success_rate: str = ""
+    latency: str | None = None
+    threshold: float = 0.99
+    read_only: bool = False
+    auto_abort: bool = False
+    guard_samples: int = 3
+
+    @property
+    def key(self) -> EnvKey:
+        return EnvKey(self.service, self.name)
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    name: str
+    gitlab_project: str
+    ref: str = "main"
+    migration_paths: tuple[str, ...] = DEFAULT_MIGRATION_PATHS
+    environments: tuple[EnvironmentConfig, ...] = ()
+
+    def environment(self, name: str) -> EnvironmentConfig:
+        for env in self.environments:
+            if env.name == name:
+                return env
+        names = ", ".join(e.name for e in self.environments)
+        raise UsageError(f"service {self.name!r} has no environment {name!r} (it has: {names})")
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    read_only: bool = False
+    gitlab: GitLabConfig | None = None
+    kubernetes: KubernetesConfig = field(default_factory=KubernetesConfig)
+    prometheus: PrometheusConfig | None = None
+    poll: PollConfig = field(default_factory=PollConfig)
+    services: tuple[ServiceConfig, ...] = ()
+
+    def service(self, name: str) -> ServiceConfig:
+        for service in self.services:
+            if service.name == name:
+                return service
+        names = ", ".join(s.name for s in self.services) or "none"
+        raise UsageError(f"no service named {name!r} in {self.path} (configured: {names})")
+
+    def environments(self) -> tuple[tuple[ServiceConfig, EnvironmentConfig], ...]:
+        return tuple((s, e) for s in self.services for e in s.environments)
+
+
+# --------------------------------------------------------------------------- discovery
+
+
+def find(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    environ: Mapping[str, str] = os.environ,
+    cwd: Path | None = None,
+) -> Path:
+    """The configuration file to read, in README order; ConfigError when there is none."""
+    cwd = cwd if cwd is not None else Path.cwd()
+    if path is not None:
+        explicit = _resolve_path(Path(path), cwd)
+        if not explicit.is_file():
+            raise ConfigError(f"{explicit}: no such configuration file (given with --config)")
+        return explicit
+    from_env = environ.get(CONFIG_ENV, "").strip()
+    if from_env:
+        candidate = _resolve_path(Path(from_env), cwd)
+        if not candidate.is_file():
+            raise ConfigError(f"{candidate}: no such configuration file (named by ${CONFIG_ENV})")
+        return candidate
+    searched = [cwd / CONFIG_NAME, _xdg_config_dir(environ) / CONFIG_NAME]
+    for candidate in searched:
+        if candidate.is_file():
+            return candidate
+    places = ", ".join(str(p) for p in searched)
+    raise ConfigError(
+        f"no configuration file found (looked for --config, ${CONFIG_ENV}, {places}). "
+        "To try cockpit without one, run 'cockpit demo'; to set it up, copy the example "
+        f"from README.md (Configuration) to {searched[-1]}"
+    )
+
+
+def _xdg_config_dir(environ: Mapping[str, str]) -> Path:
+    xdg = environ.get("XDG_CONFIG_HOME", "").strip()
+    if xdg and Path(xdg).is_absolute():
+        return Path(xdg) / locations.APP_NAME
+    return locations.config_dir()
+
+
+def _resolve_path(path: Path, base: Path) -> Path:
+    path = path.expanduser()
+    return path if path.is_absolute() else base / path
+
+
+def load(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    environ: Mapping[str, str] = os.environ,
+    cwd: Path | None = None,
+) -> Config:
+    """Find, read and validate the configuration (see the module docstring)."""
+    file = find(path, environ=environ, cwd=cwd)
+    try:
+        raw_bytes = file.read_bytes()
+    except OSError as error:
+        raise ConfigError(f"{file}: cannot read it ({error.strerror or error})") from None
+    return parse(raw_bytes, file, environ=environ)
+
+
+def parse(data: bytes | str, path: Path, *, environ: Mapping[str, str] = os.environ) -> Config:
+    """Validate configuration text that came from ``path`` (relative paths are relative to it)."""
+    text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(
+            f"{path}: not valid TOML: {error}. Check quotes, brackets and '=' on that line; "
+            'strings need quotes, e.g. url = "https://gitlab.example.com"'
+        ) from None
+    return _Validator(path, environ).config(raw)
+
+
+# --------------------------------------------------------------------------- validation
+
+_TOP_KEYS = ("read_only", "gitlab", "kubernetes", "prometheus", "poll", "service")
+_GITLAB_KEYS = ("url", "token_env", "token_file", "timeout")
+_KUBERNETES_KEYS = ("kubeconfig",)
+_PROMETHEUS_KEYS = ("url", "timeout")
+_POLL_KEYS = ("gitlab_active", "gitlab_idle", "prometheus", "history", "flags")
+_SERVICE_KEYS = ("name", "gitlab_project", "ref", "migration_paths", "environment")
+_ENV_KEYS = (
+    "name",
+    "gitlab_environment",
+    "kube_context",
+    "namespace",
+    "rollout",
+    "deployment",
+    "success_rate",
+    "latency",
+    "threshold",
+    "read_only",
+    "auto_abort",
+    "guard_samples",
+)
+
+_TYPE_NAMES = {str: "a string", bool: "true or false", float: "a number", int: "a whole number"}
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    return str(value)
+
+
+class _Validator:
+    """Walks the parsed TOML, building typed objects and naming the first mistake."""
+
+    def __init__(self, path: Path, environ: Mapping[str, str]) -> None:
+        self.path = path
+        self.environ = environ
+
+    # -- reporting
+
+    def fail(self, key: str, problem: str, example: str, context: str = "") -> ConfigError:
+        where = f"{key} ({context})" if context else key
+        return ConfigError(f"{self.path}: {where}: {problem}. Example: {example}")
+
+    def check_keys(self, table: Mapping[str, Any], allowed: tuple[str, ...], prefix: str) -> None:
+        for key in table:
+            if key in allowed:
+                continue
+            close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+            hint = f"did you mean {close[0]!r}?" if close else "valid keys: " + ", ".join(allowed)
+            dotted = f"{prefix}.{key}" if prefix else key
+            raise ConfigError(f"{self.path}: {dotted}: unknown key; {hint}")
+
+    def table(self, parent: Mapping[str, Any], key: str, prefix: str) -> Mapping[str, Any] | None:
+        value = parent.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            raise self.fail(
+                _dotted(prefix, key),
+                f"must be a table, got {_describe(value)}",
+                f"[{_dotted(prefix, key)}] on its own line, with its keys below it",
+            )
+        return value
+
+    def value(
+        self,
+        table: Mapping[str, Any],
+        key: str,
+        kind: type,
+        prefix: str,
+        *,
+        default: Any = None,
+        required: bool = False,
+        example: Any = None,
+        context: str = "",
+    ) -> Any:
+        dotted = _dotted(prefix, key)
+        example_line = f"{key} = {_toml_value(example)}" if example is not None else key
+        if key not in table:
+            if required:
+                raise self.fail(dotted, "missing (it is required)", example_line, context)
+            return default
+        value = table[key]
+        ok = isinstance(value, kind) and not (kind is not bool and isinstance(value, bool))
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value, ok = float(value), True
+        if not ok:
+            raise self.fail(
+                dotted,
+                f"must be {_TYPE_NAMES[kind]}, got {_describe(value)}",
+                example_line,
+                context,
+            )
+        if kind is str and not value.strip():
+            raise self.fail(dotted, "must not be empty", example_line, context)
+        return value
+
+    def positive(self, table: Mapping[str, Any], key: str, prefix: str, default: float) -> float:
+        number = self.value(table, key, float, prefix, default=default, example=default)
+        if not number > 0:
+            raise self.fail(
+                _dotted(prefix, key),
+                f"must be more than 0 seconds, got {_toml_value(number)}",
+                f"{key} = {_toml_value(default)}",
+            )
+        return number
+
+    # -- sections
+
+    def config(self, raw: Mapping[str, Any]) -> Config:
+        self.check_keys(raw, _TOP_KEYS, "")
+        read_only = self.value(raw, "read_only", bool, "", default=False, example=True)
+        gitlab = self.gitlab(raw)
+        kubernetes = self.kubernetes(raw)
+        prometheus = self.prometheus(raw)
+        poll = self.poll(raw)
+        services = self.services(raw, kubernetes)
+        return Config(
+            path=self.path,
+            read_only=read_only,
+            gitlab=gitlab,
+            kubernetes=kubernetes,
+            prometheus=prometheus,
+            poll=poll,
+            services=services,
+        )
+
+    def url(self, table: Mapping[str, Any], prefix: str, example: str) -> tuple[str, str]:
+        url = self.value(table, "url", str, prefix, required=True, example=example).strip()
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https"):
+            problem = (
+                f"must start with http:// or https://, got {url!r}"
+                if parts.scheme
+                else f"has no scheme: {url!r}"
+            )
+            raise self.fail(f"{prefix}.url", problem, f'url = "{example}"')
+        if not parts.hostname:
+            raise self.fail(f"{prefix}.url", f"has no host name: {url!r}", f'url = "{example}"')
+        try:
+            parts.port  # noqa: B018 - raises on a bad port
+        except ValueError:
+            raise self.fail(
+                f"{prefix}.url", f"has an invalid port: {url!r}", f'url = "{example}"'
+            ) from None
+        return url.rstrip("/"), parts.hostname
+
+    def gitlab(self, raw: Mapping[str, Any]) -> GitLabConfig | None:
+        table = self.table(raw, "gitlab", "")
+        if table is None:
+            return None
+        self.check_keys(table, _GITLAB_KEYS, "gitlab")
+        url, host = self.url(table, "gitlab", "https://gitlab.example.com")
+        timeout = self.positive(table, "timeout", "gitlab", 10.0)
+        return GitLabConfig(url=url, token=self.token(table), timeout=timeout, host=host)
+
+    def token(self, table: Mapping[str, Any]) -> Secret:
+        if "token_env" in table and "token_file" in table:
+            raise self.fail(
+                "gitlab.token_file",
+                "token_env and token_file are both set; choose one",
+                'token_env = "GITLAB_TOKEN" (and remove token_file)',
+            )
+        if "token_file" in table:
+            name = self.value(
+                table, "token_file", str, "gitlab", example="~/.config/cockpit/gitlab-token"
+            )
+            file = _resolve_path(Path(name), self.path.parent)
+            example = f'echo "$GITLAB_TOKEN" > {file} && chmod 600 {file}'
+            try:
+                text = file.read_text(encoding="utf-8")
+            except FileNotFoundError:
+                raise self.fail("gitlab.token_file", f"{file} does not exist", example) from None
+            except (OSError, UnicodeDecodeError) as error:
+                reason = getattr(error, "strerror", None) or type(error).__name__
+                raise self.fail(
+                    "gitlab.token_file", f"cannot read {file} ({reason})", example
+                ) from None
+            token = text.strip()
+            if not token:
+                raise self.fail("gitlab.token_file", f"{file} is empty", example)
+            if "\n" in token:
+                raise self.fail(
+                    "gitlab.token_file",
+                    f"{file} holds more than one line; it must hold only the token",
+                    example,
+                )
+            return Secret(token)
+        variable = self.value(
+            table, "token_env", str, "gitlab", default=DEFAULT_TOKEN_ENV, example="GITLAB_TOKEN"
+        )
+        token = self.environ.get(variable, "").strip()
+        if not token:
+            raise self.fail(
+                "gitlab.token_env",
+                f"the environment variable {variable} is not set or empty; cockpit reads the "
+                "GitLab token from it (never from the command line)",
+                f"export {variable}=<your access token>, or token_file = "
+                '"~/.config/cockpit/gitlab-token"',
+            )
+        return Secret(token)
+
+    def kubernetes(self, raw: Mapping[str, Any]) -> KubernetesConfig:
+        table = self.table(raw, "kubernetes", "")
+        if table is None:
+            return KubernetesConfig()
+        self.check_keys(table, _KUBERNETES_KEYS, "kubernetes")
+        name = self.value(table, "kubeconfig", str, "kubernetes", example="~/.kube/config")
+        if name is None:
+            return KubernetesConfig()
+        file = _resolve_path(Path(name), self.path.parent)
+        if not file.is_file():
+            raise self.fail(
+                "kubernetes.kubeconfig",
+                f"{file} does not exist",
+                'kubeconfig = "~/.kube/config" (or remove the key to use $KUBECONFIG)',
+            )
+        return KubernetesConfig(kubeconfig=file)
+
+    def prometheus(self, raw: Mapping[str, Any]) -> PrometheusConfig | None:
+        table = self.table(raw, "prometheus", "")
+        if table is None:
+            return None
+        self.check_keys(table, _PROMETHEUS_KEYS, "prometheus")
+        url, _ = self.url(table, "prometheus", "http://prometheus.monitoring:9090")
+        return PrometheusConfig(url=url, timeout=self.positive(table, "timeout", "prometheus", 5.0))
+
+    def poll(self, raw: Mapping[str, Any]) -> PollConfig:
+        table = self.table(raw, "poll", "")
+        if table is None:
+            return PollConfig()
+        self.check_keys(table, _POLL_KEYS, "poll")
+        defaults = PollConfig()
+        values = {
+            key: self.positive(table, key, "poll", getattr(defaults, key)) for key in _POLL_KEYS
+        }
+        return PollConfig(**values)
+
+    def services(
+        self, raw: Mapping[str, Any], kubernetes: KubernetesConfig
+    ) -> tuple[ServiceConfig, ...]:
+        entries = raw.get("service", [])
+        if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+            raise self.fail(
+                "service",
+                "must be an array of tables, written [[service]]",
+                '[[service]] then name = "checkout" on the next line',
+            )
+        if not entries:
+            raise self.fail(
+                "service",
+                "no services configured; add at least one [[service]] with an environment",
+                '[[service]] name = "checkout" gitlab_project = "shop/checkout" '
+                '[[service.environment]] name = "production"',
+            )
+        contexts = _KubeContexts(kubernetes, self.environ)
+        services: list[ServiceConfig] = []
+        seen: dict[str, int] = {}
+        for index, entry in enumerate(entries):
+            service = self.service(entry, f"service[{index}]", contexts)
+            if service.name in seen:
+                raise self.fail(
+                    f"service[{index}].name",
+                    f"{service.name!r} is already the name of service[{seen[service.name]}]; "
+                    "service names must be unique",
+                    f'name = "{service.name}-2"',
+                )
+            seen[service.name] = index
+            services.append(service)
+        return tuple(services)
+
+    def service(
+        self, table: Mapping[str, Any], prefix: str, contexts: _KubeContexts
+    ) -> ServiceConfig:
+        self.check_keys(table, _SERVICE_KEYS, prefix)
+        name = self.value(table, "name", str, prefix, required=True, example="checkout")
+        context = f'service "{name}"'
+        project = self.value(
+            table,
+            "gitlab_project",
+            str,
+            prefix,
+            required=True,
+            example="shop/checkout",
+            context=context,
+        )
+        ref = self.value(table, "ref", str, prefix, default="main", example="main", context=context)
+        migration_paths = self.migration_paths(table, prefix, context)
+        environments = table.get("environment", [])
+        if not isinstance(environments, list) or not all(isinstance(e, dict) for e in environments):
+            raise self.fail(
+                f"{prefix}.environment",
+                "must be an array of tables, written [[service.environment]]",
+                '[[service.environment]] then name = "production" on the next line',
+                context,
+            )
+        if not environments:
+            raise self.fail(
+                f"{prefix}.environment",
+                "this service has no environment; add at least one [[service.environment]]",
+                '[[service.environment]] name = "production" namespace = "checkout" '
+                f'rollout = "{name}"',
+                context,
+            )
+        envs: list[EnvironmentConfig] = []
+        seen: dict[str, int] = {}
+        for index, entry in enumerate(environments):
+            env = self.environment(entry, f"{prefix}.environment[{index}]", name, contexts)
+            if env.name in seen:
+                raise self.fail(
+                    f"{prefix}.environment[{index}].name",
+                    f"{env.name!r} is already the name of environment[{seen[env.name]}] of this "
+                    "service; environment names must be unique within a service",
+                    'name = "production-eu"',
+                    context,
+                )
+            seen[env.name] = index
+            envs.append(env)
+        return ServiceConfig(
+            name=name,
+            gitlab_project=project.strip("/"),
+            ref=ref,
+            migration_paths=migration_paths,
+            environments=tuple(envs),
+        )
+
+    def migration_paths(
+        self, table: Mapping[str, Any], prefix: str, context: str
+    ) -> tuple[str, ...]:
+        if "migration_paths" not in table:
+            return DEFAULT_MIGRATION_PATHS
+        value = table["migration_paths"]
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise self.fail(
+                f"{prefix}.migration_paths",
+                f"must be a list of path globs, got {_describe(value)}",
+                'migration_paths = ["db/migrate/**", "prisma/migrations/**"]',
+                context,
+            )
+        return tuple(value)
+
+    def environment(
+        self, table: Mapping[str, Any], prefix: str, service: str, contexts: _KubeContexts
+    ) -> EnvironmentConfig:
+        self.check_keys(table, _ENV_KEYS, prefix)
+        context = f'service "{service}"'
+        name = self.value(
+            table, "name", str, prefix, required=True, example="production", context=context
+        )
+        context = f'service "{service}", environment "{name}"'
+
+        def get(key: str, kind: type, default: Any, example: Any) -> Any:
+            return self.value(
+                table, key, kind, prefix, default=default, example=example, context=context
+            )
+
+        gitlab_environment = get("gitlab_environment", str, name, name)
+        kube_context = get("kube_context", str, None, "prod-eu")
+        namespace = get("namespace", str, None, service)
+        rollout = get("rollout", str, None, service)
+        deployment = get("deployment", str, None, service)
+        if rollout is not None and deployment is not None:
+            raise self.fail(
+                f"{prefix}.deployment",
+                "rollout and deployment are both set; an environment runs one workload",
+                f'rollout = "{rollout}" for an Argo Rollout, or deployment = "{deployment}" '
+                "for a Deployment (not both)",
+                context,
+            )
+        kind: WorkloadKind | None = (
+            "Rollout" if rollout is not None else "Deployment" if deployment is not None else None
+        )
+        if kube_context is not None:
+            contexts.check(kube_context, self, f"{prefix}.kube_context", context)
+        success_rate = get("success_rate", str, None, "sum(rate(...)) / sum(rate(...))")
+        latency = get("latency", str, None, "histogram_quantile(0.99, ...)")
+        threshold = get("threshold", float, 0.99, 0.99)
+        if not 0.0 <= threshold <= 1.0:
+            raise self.fail(
+                f"{prefix}.threshold",
+                f"must be a success rate between 0 and 1, got {_toml_value(threshold)}",
+                "threshold = 0.99 (for 99 %)",
+                context,
+            )
+        guard_samples = get("guard_samples", int, 3, 3)
+        if guard_samples < 1:
+            raise self.fail(
+                f"{prefix}.guard_samples",
+                f"must be 1 or more, got {guard_samples}",
+                "guard_samples = 3",
+                context,
+            )
+        return EnvironmentConfig(
+            service=service,
+            name=name,
+            gitlab_environment=gitlab_environment,
+            kube_context=kube_context,
+            namespace=namespace,
+            workload_kind=kind,
+            workload_name=rollout if rollout is not None else deployment,
+            success_rate=success_rate or default_success_rate_query(service, name),
+            latency=latency,
+            threshold=threshold,
+            read_only=get("read_only", bool, False, True),
+            auto_abort=get("auto_abort", bool, False, True),
+            guard_samples=guard_samples,
+        )
+
+
+class _KubeContexts:
+    """The kubeconfig's context names, read once and only when a kube_context needs checking."""
+
+    def __init__(self, kubernetes: KubernetesConfig, environ: Mapping[str, str]) -> None:
+        self._kubernetes = kubernetes
+        self._environ = environ
+        self._names: frozenset[str] | None = None
+        self._source = ""
+
+    def _load(self, validator: _Validator, key: str, context: str) -> frozenset[str]:
+        if self._names is not None:
+            return self._names
+        from lightkube.config.kubeconfig import KubeConfig  # deferred: only when needed
+        from lightkube.core.exceptions import ConfigError as KubeConfigError
+
+        if self._kubernetes.kubeconfig is not None:
+            file = self._kubernetes.kubeconfig
+        elif self._environ.get("KUBECONFIG", "").strip():
+            file = Path(self._environ["KUBECONFIG"].strip()).expanduser()
+        elif self._environ.get("KUBERNETES_SERVICE_HOST"):
+            self._names, self._source = frozenset({"default"}), "the in-cluster configuration"
+            return self._names
+        else:
+            file = Path(self._environ.get("HOME", str(Path.home()))) / ".kube" / "config"
+        fix = '[kubernetes] kubeconfig = "~/.kube/config", or remove kube_context'
+        if not file.is_file():
+            raise validator.fail(
+                key,
+                f"a kube context is named but there is no kubeconfig at {file}",
+                fix,
+                context,
+            )
+        try:
+            kubeconfig = KubeConfig.from_file(file)
+        except (KubeConfigError, OSError, ValueError, KeyError, TypeError) as error:
+            raise validator.fail(
+                key, f"cannot read the kubeconfig {file} ({error})", fix, context
+            ) from None
+        self._names, self._source = frozenset(kubeconfig.contexts), str(file)
+        return self._names
+
+    def check(self, name: str, validator: _Validator, key: str, context: str) -> None:
+        names = self._load(validator, key, context)
+        if name in names:
+            return
+        close = difflib.get_close_matches(name, sorted(names), n=1, cutoff=0.6)
+        known = ", ".join(sorted(names)) or "none"
+        suggestion = close[0] if close else sorted(names)[0] if names else "my-context"
+        raise validator.fail(
+            key,
+            f"no context {name!r} in {self._source} (it has: {known})",
+            f'kube_context = "{suggestion}"',
+            context,
+        )
+
+
+def _dotted(prefix: str, key: str) -> str:
+    return f"{prefix}.{key}" if prefix else key
+
+
+def _describe(value: Any) -> str:
+    names: dict[type, str] = {
+        bool: "a boolean",
+        int: "a whole number",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "a table",
+    }
+    label = names.get(type(value), type(value).__name__)
+    if isinstance(value, dict | list):
+        return label
+    return f"{label} ({_toml_value(value)})"

@@ -1,0 +1,624 @@
+"""Kubernetes with lightkube: list+watch per (context, namespace, kind), reads and patches.
+
+One lightkube :class:`~lightkube.AsyncClient` per kube context (kubeconfig file or
+lightkube's own discovery: in-cluster, ``$KUBECONFIG``, ``~/.kube/config``; exec
+credential plugins work as lightkube supports them), created on first use and closed by
+:meth:`KubeSource.close`.
+
+:class:`KindWatch` keeps a cache ``name -> object dict`` for one kind in one namespace.
+It lists, then watches from the list's resourceVersion; it re-lists when the server says
+the version expired (HTTP 410, or an in-stream ``ERROR`` event with code 410 and reason
+``Expired`` or ``Gone``), reconnects from the last seen resourceVersion when the server
+closes the stream normally, skips the blank lines apiservers and proxies may send, and
+reports failures as :class:`SourceError` values without dying, backing off between
+attempts. The list and watch requests are sent through the AsyncClient's own HTTP client
+(its auth, TLS and base URL) but read line by line here, because lightkube's watch
+iterator stops on a blank line and retries an expired resourceVersion forever.
+
+Patches to Argo Rollouts are MERGE or JSON patches, never lightkube's default STRATEGIC
+(which a CRD refuses with 415); the status subresource is addressed with ``subresource``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import re
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import httpx
+from lightkube import ApiError, AsyncClient, KubeConfig
+from lightkube.config.kubeconfig import SingleConfig
+from lightkube.core.exceptions import ConfigError as KubeConfigError
+from lightkube.generic_resource import create_namespaced_resource
+from lightkube.resources.apps_v1 import Deployment, ReplicaSet
+from lightkube.types import PatchType
+
+from cockpit.config import KubernetesConfig
+from cockpit.model import SourceName
+from cockpit.sources.errors import (
+    SourceError,
+    connection_refused,
+    retry_after_seconds,
+    seconds,
+)
+from cockpit.sources.writes import WriteRequest
+
+Kind = Literal["Rollout", "Deployment", "ReplicaSet", "AnalysisRun"]
+PatchKind = Literal["merge", "json", "strategic"]
+
+Rollout = create_namespaced_resource("argoproj.io", "v1alpha1", "Rollout", "rollouts")
+AnalysisRun = create_namespaced_resource("argoproj.io", "v1alpha1", "AnalysisRun", "analysisruns")
+
+RESOURCES: dict[str, Any] = {
+    "Rollout": Rollout,
+    "AnalysisRun": AnalysisRun,
+    "Deployment": Deployment,
+    "ReplicaSet": ReplicaSet,
+}
+#: (API path prefix, plural) per kind, for messages and dry-run descriptions.
+PATHS: dict[str, tuple[str, str]] = {
+    "Rollout": ("/apis/argoproj.io/v1alpha1", "rollouts"),
+    "AnalysisRun": ("/apis/argoproj.io/v1alpha1", "analysisruns"),
+    "Deployment": ("/apis/apps/v1", "deployments"),
+    "ReplicaSet": ("/apis/apps/v1", "replicasets"),
+}
+PATCH_TYPES = {
+    "merge": (PatchType.MERGE, "application/merge-patch+json"),
+    "json": (PatchType.JSON, "application/json-patch+json"),
+    "strategic": (PatchType.STRATEGIC, "application/strategic-merge-patch+json"),
+}
+
+#: Seconds the server keeps one watch request open before closing it normally.
+WATCH_SERVER_TIMEOUT = 290
+
+
+def _kind(kind: str) -> Any:
+    try:
+        return RESOURCES[kind]
+    except KeyError:
+        raise ValueError(f"unknown kind {kind!r}; one of {', '.join(RESOURCES)}") from None
+
+
+# --------------------------------------------------------------------------- writes, described
+
+
+def patch_request(
+    namespace: str,
+    kind: Kind,
+    name: str,
+    body: Any,
+    *,
+    patch_type: PatchKind = "merge",
+    subresource: str | None = None,
+) -> WriteRequest:
+    """The PATCH that :meth:`KubeSource.patch` sends, without sending it."""
+    prefix, plural = PATHS[kind]
+    path = f"{prefix}/namespaces/{namespace}/{plural}/{name}"
+    if subresource:
+        path += f"/{subresource}"
+    content_type = PATCH_TYPES[patch_type][1]
+    return WriteRequest(SourceName.KUBE, "PATCH", path, body, content_type=content_type)
+
+
+# --------------------------------------------------------------------------- errors
+
+
+@dataclass(frozen=True)
+class _Target:
+    context: str
+    namespace: str | None
+    kind: str
+    verb: str
+    name: str | None = None
+    subresource: str | None = None
+
+    @property
+    def resource(self) -> str:
+        plural = PATHS[self.kind][1] if self.kind in PATHS else self.kind.lower()
+        return f"{plural}/{self.subresource}" if self.subresource else plural
+
+    @property
+    def what(self) -> str:
+        where = f"{self.namespace}/" if self.namespace else ""
+        return (
+            f"{self.kind} {where}{self.name}"
+            if self.name
+            else f"{self.resource} in {self.namespace}"
+        )
+
+
+def status_error(
+    code: int,
+    status: Mapping[str, Any] | None,
+    target: _Target,
+    headers: Mapping[str, str] | None = None,
+) -> SourceError:
+    """The words for a Kubernetes ``Status`` failure (apis.md §2.7)."""
+    status = status or {}
+    reason = str(status.get("reason") or "")
+    text = str(status.get("message") or "").strip()
+    retry_after = retry_after_seconds(headers) if headers is not None else None
+    details = status.get("details") or {}
+    if retry_after is None and details.get("retryAfterSeconds"):
+        retry_after = float(details["retryAfterSeconds"])
+    namespace = target.namespace or "the namespace"
+    if code == 401:
+        message = (
+            f"Kubernetes rejected the credentials of context {target.context} (401): log in "
+            "again or refresh the token in the kubeconfig"
+        )
+    elif code == 403:
+        user = re.search(r'User "([^"]+)"', text)
+        who = f"user {user.group(1)}" if user else "user"
+        message = f"Kubernetes: {who} cannot {target.verb} {target.resource} in {namespace} (RBAC)"
+    elif code == 404:
+        if target.name:
+            message = f"Kubernetes: {target.what} not found (context {target.context})"
+        else:
+            message = (
+                f"Kubernetes: {target.resource} are not served by context {target.context}"
+                + (
+                    " — is Argo Rollouts installed?"
+                    if target.kind in ("Rollout", "AnalysisRun")
+                    else ""
+                )
+            )
+    elif code == 409:
+        message = (
+            f"Kubernetes: {target.what} changed while cockpit was writing (409 {reason or 'Conflict'}); "
+            "refresh and try again"
+        )
+    elif code == 410:
+        message = f"Kubernetes: the watch of {target.resource} expired (410 {reason or 'Gone'})"
+    elif code == 415:
+        message = f"Kubernetes refused the patch format for {target.what} (415): {text}"
+    elif code == 422:
+        message = f"Kubernetes refused the change to {target.what} as invalid (422): {text}"
+    elif code == 429:
+        wait = f", retrying in {seconds(retry_after)}" if retry_after is not None else ""
+        message = f"Kubernetes is throttling cockpit (429){wait}"
+    elif code >= 500:
+        detail = text or reason
+        message = f"the Kubernetes API of context {target.context} failed ({code})" + (
+            f": {detail}" if detail else ""
+        )
+    else:
+        message = f"Kubernetes refused to {target.verb} {target.what} ({code}): {text or reason}"
+    return SourceError(SourceName.KUBE, message, status=code, retry_after=retry_after)
+
+
+def transport_error(
+    error: httpx.HTTPError, target: _Target, server: str, timeout: float
+) -> SourceError:
+    """The words for a request that got no HTTP answer."""
+    if isinstance(error, httpx.TimeoutException):
+        message = (
+            f"timed out after {seconds(timeout)} talking to the apiserver of context "
+            f"{target.context} at {server}"
+        )
+    elif isinstance(error, httpx.ConnectError) and connection_refused(error):
+        message = f"connection refused: is the apiserver at {server} reachable?"
+    elif isinstance(error, httpx.ConnectError):
+        message = f"cannot connect to the apiserver at {server}: {error}"
+    else:
+        message = f"the connection to the apiserver at {server} broke: {type(error).__name__}"
+    return SourceError(SourceName.KUBE, message, transient=True)
+
+
+def _status_body(response: httpx.Response) -> dict[str, Any] | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def is_expired(status: Mapping[str, Any]) -> bool:
+    """A watch ``ERROR`` Status (or HTTP 410 body) meaning: re-list, the version is gone."""
+    return status.get("code") == 410 or status.get("reason") in ("Expired", "Gone")
+
+
+# --------------------------------------------------------------------------- the watch
+
+
+@dataclass(frozen=True)
+class WatchChange:
+    """What one step of a watch did to its cache."""
+
+    #: Objects added, modified or deleted (for a re-list: those that differ from before).
+    names: frozenset[str] = frozenset()
+    #: The cache was rebuilt from a fresh list.
+    relisted: bool = False
+    #: The watch failed; it keeps trying (after a backoff) and the cache is unchanged.
+    error: SourceError | None = None
+
+
+def default_backoff(failures: int, error: SourceError) -> float:
+    """Seconds to wait after ``failures`` failures in a row: exponential, jittered, capped."""
+    delay = min(30.0, 0.5 * 2 ** (failures - 1)) * random.uniform(0.8, 1.2)
+    return max(delay, error.retry_after or 0.0)
+
+
+class _Expired(Exception):
+    """The resourceVersion is too old: drop the cache and list again."""
+
+
+def _name(obj: Mapping[str, Any]) -> str:
+    return str((obj.get("metadata") or {}).get("name") or "")
+
+
+def _version(obj: Mapping[str, Any]) -> str | None:
+    value = (obj.get("metadata") or {}).get("resourceVersion")
+    return str(value) if value is not None else None
+
+
+class KindWatch:
+    """List then watch one kind in one namespace of one context, keeping a cache by name."""
+
+    def __init__(
+        self,
+        source: KubeSource,
+        context: str,
+        namespace: str,
+        kind: Kind,
+        *,
+        backoff: Callable[[int, SourceError], float] = default_backoff,
+        server_timeout: int = WATCH_SERVER_TIMEOUT,
+        idle_reconnect_delay: float = 1.0,
+    ) -> None:
+        self.context = context
+        self.namespace = namespace
+        self.kind = kind
+        #: ``name -> object`` as last seen (do not mutate).
+        self.objects: dict[str, dict[str, Any]] = {}
+        self.resource_version: str | None = None
+        #: The last failure, cleared by the next successful list or event.
+        self.error: SourceError | None = None
+        #: HTTP requests this watch has made (lists, list pages and watch requests).
+        self.request_count = 0
+        self.relists = 0
+        self._source = source
+        self._backoff = backoff
+        self._server_timeout = server_timeout
+        self._idle_reconnect_delay = idle_reconnect_delay
+
+    @property
+    def synced(self) -> bool:
+        """The cache reflects a list (it may be behind while the watch reconnects)."""
+        return self.resource_version is not None
+
+    async def changes(self) -> AsyncIterator[WatchChange]:
+        """List, then watch, forever: one WatchChange per applied event, re-list or failure."""
+        failures = 0
+        while True:
+            try:
+                if self.resource_version is None:
+                    yield await self._relist()
+                    failures = 0
+                received = 0
+                async for change in self._watch_once():
+                    received += 1
+                    failures = 0
+                    yield change
+                if received == 0:
+                    await asyncio.sleep(self._idle_reconnect_delay)
+            except _Expired:
+                self.resource_version = None
+            except SourceError as error:
+                failures += 1
+                self.error = error
+                yield WatchChange(error=error)
+                await asyncio.sleep(self._backoff(failures, error))
+
+    async def _relist(self) -> WatchChange:
+        items, version = await self._source._list_raw(self)
+        fresh = {_name(item): item for item in items}
+        changed = {
+            name
+            for name in set(fresh) | set(self.objects)
+            if _version(fresh.get(name, {})) != _version(self.objects.get(name, {}))
+            or (name in fresh) != (name in self.objects)
+        }
+        self.objects = fresh
+        self.resource_version = version
+        self.error = None
+        self.relists += 1
+        return WatchChange(names=frozenset(changed), relisted=True)
+
+    async def _watch_once(self) -> AsyncIterator[WatchChange]:
+        async for event in self._source._watch_raw(self):
+            change = self._apply(event)
+            if change is not None:
+                yield change
+
+    def _apply(self, event: Mapping[str, Any]) -> WatchChange | None:
+        kind = event.get("type")
+        obj = event.get("object") or {}
+        if kind == "ERROR":
+            if is_expired(obj):
+                raise _Expired
+            raise status_error(
+                int(obj.get("code") or 500),
+                obj,
+                _Target(self.context, self.namespace, self.kind, "watch"),
+            )
+        version = _version(obj)
+        if version is not None:
+            self.resource_version = version
+        if kind == "BOOKMARK":
+            return None
+        name = _name(obj)
+        if kind in ("ADDED", "MODIFIED"):
+            self.objects[name] = dict(obj)
+        elif kind == "DELETED":
+            self.objects.pop(name, None)
+        else:
+            return None
+        self.error = None
+        return WatchChange(names=frozenset({name}))
+
+
+# --------------------------------------------------------------------------- the source
+
+
+class KubeSource:
+    """All Kubernetes reads and writes, across every kube context the configuration names."""
+
+    def __init__(self, config: KubernetesConfig, *, timeout: float = 10.0) -> None:
+        self._config = config
+        self._timeout = timeout
+        self._kubeconfig: KubeConfig | None = None
+        self._clients: dict[str, tuple[AsyncClient, SingleConfig]] = {}
+        self._watches: dict[tuple[str, str, str], KindWatch] = {}
+        self._direct_requests = 0
+
+    @property
+    def request_count(self) -> int:
+        """Every HTTP request made: watches' lists and watch requests, gets, lists, patches."""
+        return self._direct_requests + sum(w.request_count for w in self._watches.values())
+
+    async def close(self) -> None:
+        clients = list(self._clients.values())
+        self._clients.clear()
+        for client, _ in clients:
+            await client.close()
+
+    # -- clients
+
+    def _load_kubeconfig(self) -> KubeConfig:
+        if self._kubeconfig is None:
+            try:
+                if self._config.kubeconfig is not None:
+                    self._kubeconfig = KubeConfig.from_file(self._config.kubeconfig)
+                else:
+                    self._kubeconfig = KubeConfig.from_env()
+            except (KubeConfigError, OSError, ValueError, KeyError, TypeError) as error:
+                where = self._config.kubeconfig or "$KUBECONFIG or ~/.kube/config"
+                raise SourceError(
+                    SourceName.KUBE,
+                    f"cannot load the kubeconfig ({where}): {error}",
+                    transient=False,
+                ) from None
+        return self._kubeconfig
+
+    def _client(self, context: str | None) -> tuple[AsyncClient, SingleConfig, str]:
+        """The client for a context (None: the kubeconfig's current one) and its name."""
+        kubeconfig = self._load_kubeconfig()
+        name = context or kubeconfig.current_context
+        if not name:
+            raise SourceError(
+                SourceName.KUBE,
+                "the kubeconfig names no current context; set kube_context in cockpit.toml",
+                transient=False,
+            )
+        if name not in self._clients:
+            try:
+                single = kubeconfig.get(context_name=name)
+                if single is None:
+                    raise KubeConfigError(f"Context '{name}' not found")
+                client = AsyncClient(config=single, timeout=httpx.Timeout(self._timeout))
+            except KubeConfigError as error:
+                known = ", ".join(sorted(kubeconfig.contexts)) or "none"
+                raise SourceError(
+                    SourceName.KUBE,
+                    f"kube context {name!r} cannot be used: {error} (contexts: {known})",
+                    transient=False,
+                ) from None
+            self._clients[name] = (client, single)
+        client, single = self._clients[name]
+        return client, single, name
+
+    def namespace(self, context: str | None, namespace: str | None) -> str:
+        """``namespace``, or the context's own namespace (``default`` when it names none)."""
+        if namespace:
+            return namespace
+        return self._client(context)[1].namespace
+
+    def _server(self, single: SingleConfig) -> str:
+        return str(single.cluster.server)
+
+    # -- watches
+
+    def watch(
+        self,
+        context: str | None,
+        namespace: str | None,
+        kind: Kind,
+        *,
+        backoff: Callable[[int, SourceError], float] = default_backoff,
+    ) -> KindWatch:
+        """The one watch for (context, namespace, kind); created on first call."""
+        _kind(kind)
+        _, _, context_name = self._client(context)
+        resolved = self.namespace(context, namespace)
+        key = (context_name, resolved, kind)
+        if key not in self._watches:
+            self._watches[key] = KindWatch(self, context_name, resolved, kind, backoff=backoff)
+        return self._watches[key]
+
+    def _raw(self, watch: KindWatch) -> tuple[Any, SingleConfig]:
+        client, single, _ = self._client(watch.context)
+        return client._client, single  # lightkube's GenericAsyncClient: auth, TLS, base URL
+
+    async def _list_raw(self, watch: KindWatch) -> tuple[list[dict[str, Any]], str | None]:
+        generic, single = self._raw(watch)
+        target = _Target(watch.context, watch.namespace, watch.kind, "list")
+        items: list[dict[str, Any]] = []
+        params: dict[str, Any] = {"limit": 500}
+        version: str | None = None
+        while True:
+            request = generic.prepare_request(
+                "list", res=_kind(watch.kind), namespace=watch.namespace, params=params
+            )
+            http_request = generic._client.build_request(
+                request.method, request.url, params=request.params
+            )
+            try:
+                watch.request_count += 1
+                response = await generic._client.send(http_request)
+            except httpx.HTTPError as error:
+                raise transport_error(error, target, self._server(single), self._timeout) from None
+            body = _status_body(response)
+            if not response.is_success or body is None:
+                raise status_error(response.status_code, body, target, response.headers)
+            items.extend(dict(item) for item in body.get("items") or ())
+            metadata = body.get("metadata") or {}
+            version = metadata.get("resourceVersion") or version
+            if not metadata.get("continue"):
+                return items, version
+            params = {"limit": 500, "continue": metadata["continue"]}
+
+    async def _watch_raw(self, watch: KindWatch) -> AsyncIterator[dict[str, Any]]:
+        generic, single = self._raw(watch)
+        target = _Target(watch.context, watch.namespace, watch.kind, "watch")
+        params = {
+            "resourceVersion": watch.resource_version,
+            "allowWatchBookmarks": "true",
+            "timeoutSeconds": watch._server_timeout,
+        }
+        request = generic.prepare_request(
+            "list", res=_kind(watch.kind), namespace=watch.namespace, watch=True, params=params
+        )
+        timeout = httpx.Timeout(self._timeout, read=watch._server_timeout + 30.0)
+        http_request = generic._client.build_request(
+            request.method, request.url, params=request.params, timeout=timeout
+        )
+        try:
+            watch.request_count += 1
+            response = await generic._client.send(http_request, stream=True)
+        except httpx.HTTPError as error:
+            raise transport_error(error, target, self._server(single), self._timeout) from None
+        try:
+            if response.status_code == 410:
+                raise _Expired
+            if not response.is_success:
+                await response.aread()
+                raise status_error(
+                    response.status_code, _status_body(response), target, response.headers
+                )
+            async for line in response.aiter_lines():
+                if not line.strip():
+                    continue
+                try:
+                    event = json.loads(line)
+                except ValueError:
+                    raise SourceError(
+                        SourceName.KUBE,
+                        f"the watch of {target.resource} in {watch.namespace} sent a line that is "
+                        "not JSON; reconnecting",
+                        transient=True,
+                    ) from None
+                if isinstance(event, dict):
+                    yield event
+        except httpx.HTTPError as error:
+            raise transport_error(error, target, self._server(single), self._timeout) from None
+        finally:
+            await response.aclose()
+
+    # -- reads and writes
+
+    async def _call(self, target: _Target, single: SingleConfig, operation: Any) -> Any:
+        self._direct_requests += 1
+        try:
+            return await operation
+        except ApiError as error:
+            status = error.status
+            body = {
+                "code": status.code,
+                "reason": status.reason,
+                "message": status.message,
+                "details": status.details.to_dict() if status.details is not None else None,
+            }
+            headers = error.response.headers if error.response is not None else None
+            raise status_error(int(status.code or 500), body, target, headers) from None
+        except httpx.HTTPStatusError as error:
+            response = error.response
+            raise status_error(
+                response.status_code, _status_body(response), target, response.headers
+            ) from None
+        except httpx.HTTPError as error:
+            raise transport_error(error, target, self._server(single), self._timeout) from None
+
+    async def get(
+        self, context: str | None, namespace: str | None, kind: Kind, name: str
+    ) -> dict[str, Any]:
+        client, single, context_name = self._client(context)
+        namespace = self.namespace(context, namespace)
+        target = _Target(context_name, namespace, kind, "get", name)
+        obj = await self._call(target, single, client.get(_kind(kind), name, namespace=namespace))
+        return obj.to_dict()
+
+    async def list_replicasets(
+        self, context: str | None, namespace: str | None, selector: Mapping[str, str]
+    ) -> list[dict[str, Any]]:
+        """ReplicaSets matching a label selector (the undo targets of a Rollout or Deployment)."""
+        client, single, context_name = self._client(context)
+        namespace = self.namespace(context, namespace)
+        target = _Target(context_name, namespace, "ReplicaSet", "list")
+
+        async def collect() -> list[dict[str, Any]]:
+            listing = client.list(ReplicaSet, namespace=namespace, labels=dict(selector))
+            return [rs.to_dict() async for rs in listing]
+
+        return await self._call(target, single, collect())
+
+    async def patch(
+        self,
+        context: str | None,
+        namespace: str | None,
+        kind: Kind,
+        name: str,
+        body: Any,
+        *,
+        patch_type: PatchKind = "merge",
+        subresource: str | None = None,
+    ) -> dict[str, Any]:
+        """Send one patch; the object as the server returns it.
+
+        ``patch_type`` is explicit: MERGE or JSON for Argo Rollouts (STRATEGIC is refused
+        by CRDs); ``subresource="status"`` patches ``.../status``.
+        """
+        client, single, context_name = self._client(context)
+        namespace = self.namespace(context, namespace)
+        resource = _kind(kind)
+        if subresource == "status":
+            resource = resource.Status
+        elif subresource is not None:
+            raise ValueError(f"unsupported subresource {subresource!r}")
+        target = _Target(context_name, namespace, kind, "patch", name, subresource)
+        obj = await self._call(
+            target,
+            single,
+            client.patch(
+                resource,
+                name,
+                body,
+                namespace=namespace,
+                patch_type=PATCH_TYPES[patch_type][0],
+            ),
+        )
+        return obj.to_dict()

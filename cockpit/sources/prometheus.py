@@ -1,0 +1,125 @@
+"""Prometheus over its HTTP API with httpx: instant and range queries (apis.md §4).
+
+One :class:`httpx.AsyncClient` with explicit timeouts. Queries are POSTed as forms (long
+PromQL does not fit a URL). ``query`` gives one number or None (no traffic);
+``query_range`` gives the samples of one series. Failures — HTTP errors, Prometheus's
+error envelopes, proxies answering HTML — become SourceError with Prometheus's own words.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import httpx
+
+from cockpit.config import PrometheusConfig
+from cockpit.model import Sample, SourceName
+from cockpit.sources.errors import (
+    SourceError,
+    connection_refused,
+    retry_after_seconds,
+    seconds,
+)
+from cockpit.sources.prometheus_parse import (
+    Series,
+    instant_value,
+    parse_query_result,
+    range_samples,
+)
+
+
+class PrometheusSource:
+    def __init__(
+        self,
+        config: PrometheusConfig,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._config = config
+        self._client = httpx.AsyncClient(
+            base_url=config.url,
+            timeout=httpx.Timeout(config.timeout),
+            transport=transport,
+            headers={"Accept": "application/json"},
+        )
+        self._requests = 0
+
+    @property
+    def request_count(self) -> int:
+        return self._requests
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+    async def query(self, expr: str, *, at: datetime | None = None) -> float | None:
+        """The value of an instant query that returns one series; None when there is no traffic."""
+        form = {"query": expr}
+        if at is not None:
+            form["time"] = f"{at.timestamp():.3f}"
+        return instant_value(await self._post("/api/v1/query", form, expr), expr)
+
+    async def query_range(
+        self, expr: str, *, start: datetime, end: datetime, step: float
+    ) -> tuple[Sample, ...]:
+        """The samples of a range query that returns one series (NaN → ``value=None``)."""
+        form = {
+            "query": expr,
+            "start": f"{start.timestamp():.3f}",
+            "end": f"{end.timestamp():.3f}",
+            "step": f"{step:g}",
+        }
+        return range_samples(await self._post("/api/v1/query_range", form, expr), expr)
+
+    async def _post(self, path: str, form: dict[str, str], expr: str) -> tuple[Series, ...]:
+        url = f"{self._config.url}{path}"
+        try:
+            self._requests += 1
+            response = await self._client.post(path, data=form)
+        except httpx.TimeoutException:
+            raise SourceError(
+                SourceName.PROMETHEUS,
+                f"timed out after {seconds(self._config.timeout)} waiting for Prometheus at {url}",
+                transient=True,
+            ) from None
+        except httpx.ConnectError as error:
+            refused = connection_refused(error)
+            reason = "connection refused: " if refused else "cannot connect: "
+            raise SourceError(
+                SourceName.PROMETHEUS,
+                f"{reason}is Prometheus at {self._config.url} reachable?",
+                transient=True,
+            ) from None
+        except httpx.HTTPError as error:
+            raise SourceError(
+                SourceName.PROMETHEUS,
+                f"the request to Prometheus at {url} failed: {type(error).__name__}",
+                transient=True,
+            ) from None
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if body is None and response.status_code == 429:
+            wait = retry_after_seconds(response.headers)
+            raise SourceError(
+                SourceName.PROMETHEUS,
+                "rate limited in front of Prometheus"
+                + (f", retrying in {seconds(wait)}" if wait is not None else ""),
+                status=429,
+                retry_after=wait,
+            )
+        if body is None and response.status_code in (401, 403):
+            raise SourceError(
+                SourceName.PROMETHEUS,
+                f"Prometheus at {self._config.url} refused the request ({response.status_code}): "
+                "it sits behind authentication cockpit does not send",
+                status=response.status_code,
+            )
+        series = parse_query_result(body, expr=expr, status=response.status_code)
+        if not response.is_success:  # an error body that still said "success"
+            raise SourceError(
+                SourceName.PROMETHEUS,
+                f"Prometheus answered {response.status_code} for {expr}",
+                status=response.status_code,
+            )
+        return series
