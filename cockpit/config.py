@@ -16,7 +16,7 @@ import difflib
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -110,8 +110,9 @@ class PollConfig:
     #: GitLab while a pipeline or rollout moves, and when everything is calm.
     gitlab_active: float = 3.0
     gitlab_idle: float = 30.0
-    #: The instant success-rate and latency queries.
+    #: The instant success-rate and latency queries, and the same while a rollout moves.
     prometheus: float = 15.0
+    prometheus_active: float = 5.0
     #: Slow-moving history: deployments (DORA) and the success-rate range for the sparkline.
     history: float = 60.0
     #: Feature flags of each service.
@@ -258,7 +259,7 @@ _TOP_KEYS = ("read_only", "gitlab", "kubernetes", "prometheus", "poll", "service
 _GITLAB_KEYS = ("url", "token_env", "token_file", "timeout")
 _KUBERNETES_KEYS = ("kubeconfig",)
 _PROMETHEUS_KEYS = ("url", "timeout")
-_POLL_KEYS = ("gitlab_active", "gitlab_idle", "prometheus", "history", "flags")
+_POLL_KEYS = tuple(f.name for f in fields(PollConfig))
 _SERVICE_KEYS = ("name", "gitlab_project", "ref", "migration_paths", "environment")
 _ENV_KEYS = (
     "name",

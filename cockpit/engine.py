@@ -1,0 +1,838 @@
+"""The engine: keeps every service × environment's state current, cheaply and honestly.
+
+It owns the three sources and runs one task per shared poller or watch:
+
+* one Kubernetes list+watch per (context, namespace, kind) — not per service;
+* one GitLab poller per project (pipeline, then deployments and flags when needed),
+  fast while a pipeline or rollout moves, slow when everything is calm;
+* one Prometheus poller per environment (its own success-rate and latency queries),
+  faster while that environment's rollout is in flight.
+
+Pollers never overlap (poll, then re-arm), back off exponentially with jitter on
+failure, never ask sooner than ``Retry-After`` says, and can be woken early by
+:meth:`Engine.refresh`. Each result lands in a per-row working record; a row's
+:class:`~cockpit.model.ServiceState` is rebuilt only when something in it changed, and
+listeners receive one :class:`StateUpdate` per burst of changes. Every row carries, per
+source, whether its data is ok, degraded or down, when it last succeeded and the last
+error in words, so nothing is ever shown old as if it were new.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
+from urllib.parse import urlsplit
+
+from cockpit.backoff import BackoffPolicy, adaptive_interval
+from cockpit.config import Config, EnvironmentConfig, ServiceConfig
+from cockpit.model import (
+    ACTIVE_STATUSES,
+    Deployment,
+    EnvKey,
+    FeatureFlag,
+    Health,
+    Job,
+    LinkState,
+    Pipeline,
+    Rollout,
+    Sample,
+    ServiceState,
+    SourceName,
+    SourceStatus,
+    classify_health,
+)
+from cockpit.sources.errors import SourceError
+
+log = logging.getLogger(__name__)
+
+#: How far back the health charts reach, and the width of one chart bin.
+HEALTH_WINDOW = timedelta(minutes=30)
+HEALTH_STEP = timedelta(minutes=1)
+#: Deployments fetched per environment (the detail shows ten; DORA needs more).
+DEPLOYMENT_PAGE = 20
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class HeaderInfo:
+    """What the screen's header names: where the data comes from."""
+
+    kube_contexts: tuple[str, ...]
+    gitlab_host: str | None
+    prometheus_host: str | None
+
+
+@dataclass(frozen=True)
+class StateUpdate:
+    """A new snapshot of every row, and which rows differ from the previous one."""
+
+    states: Mapping[EnvKey, ServiceState]
+    changed: frozenset[EnvKey]
+    at: datetime
+
+
+Listener = Callable[[StateUpdate], None]
+
+
+# --------------------------------------------------------------------------- pollers
+
+
+class Poller:
+    """Call ``poll`` over and over, one call at a time.
+
+    ``poll`` returns how many seconds to wait before the next call. A
+    :class:`SourceError` is reported through ``on_error`` and answered with backoff; any
+    other exception is reported too (as an internal error) so that no poller ever dies.
+    :meth:`wake` starts the next call at once, unless the source asked us to wait.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        poll: Callable[[], Awaitable[float]],
+        *,
+        policy: BackoffPolicy,
+        rng: random.Random,
+        on_error: Callable[[SourceError], None],
+        source: SourceName,
+    ) -> None:
+        self.name = name
+        self._poll = poll
+        self._policy = policy
+        self._rng = rng
+        self._on_error = on_error
+        self._source = source
+        self._wake = asyncio.Event()
+        self._hold_until = 0.0  # loop time before which wake() is ignored (Retry-After)
+        self.failures = 0
+        self.polls = 0
+
+    def wake(self) -> None:
+        if asyncio.get_running_loop().time() >= self._hold_until:
+            self._wake.set()
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            self.polls += 1
+            try:
+                delay = await self._poll()
+                self.failures = 0
+                self._hold_until = 0.0
+            except asyncio.CancelledError:
+                raise
+            except SourceError as error:
+                self.failures += 1
+                delay = self._policy.delay(self.failures, self._rng, retry_after=error.retry_after)
+                if error.retry_after:
+                    self._hold_until = loop.time() + delay
+                self._on_error(error)
+            except Exception as error:  # a bug must not stop the screen from updating
+                log.exception("poller %s failed", self.name)
+                self.failures += 1
+                delay = self._policy.delay(self.failures, self._rng)
+                self._on_error(
+                    SourceError(self._source, f"internal error while polling: {error!r}")
+                )
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=max(0.0, delay))
+
+
+# --------------------------------------------------------------------------- rows
+
+
+@dataclass
+class _Row:
+    """The engine's working copy of one row (mutable; published as a frozen ServiceState)."""
+
+    key: EnvKey
+    service: ServiceConfig
+    env: EnvironmentConfig
+    pipeline: Pipeline | None = None
+    manual_gate: Job | None = None
+    rollout: Rollout | None = None
+    health: Health | None = None
+    deployments: tuple[Deployment, ...] = ()
+    flags: tuple[FeatureFlag, ...] = ()
+    sources: dict[SourceName, SourceStatus] = field(default_factory=dict)
+    #: True last success per source (published lazily: see _ok()).
+    fresh: dict[SourceName, datetime] = field(default_factory=dict)
+
+
+@dataclass
+class _Project:
+    """One GitLab project and the rows that read from it."""
+
+    path: str
+    ref: str
+    keys: list[EnvKey]
+    pipeline_updated: datetime | None = None
+    deployments_at: datetime | None = None
+    flags_at: datetime | None = None
+
+
+def gate_from(
+    deployments: Iterable[Deployment], pipeline: Pipeline | None, environment: str
+) -> Job | None:
+    """The manual deploy job waiting for an environment, from its deployment records.
+
+    GitLab creates a deployment (status ``created``, or ``blocked`` awaiting approval)
+    as soon as a pipeline with a deploy job for the environment exists; while that job
+    waits for a human, its status is ``manual``.
+    """
+    for deployment in deployments:
+        if deployment.status in ("created", "blocked") and deployment.job_status in (
+            "manual",
+            "scheduled",
+        ):
+            if pipeline is not None and deployment.job_id is not None:
+                for job in pipeline.jobs:
+                    if job.id == deployment.job_id:
+                        return replace(job, environment=job.environment or environment)
+            return Job(
+                id=deployment.job_id or 0,
+                name=deployment.job_name or "deploy",
+                stage="deploy",
+                status=deployment.job_status or "manual",
+                environment=environment,
+            )
+    return None
+
+
+def merge_history(history: tuple[Sample, ...], sample: Sample, now: datetime) -> tuple[Sample, ...]:
+    """Put a fresh sample into its one-minute bin and drop bins older than the window."""
+    bin_start = _bin(sample.at)
+    kept = [s for s in history if s.at > now - HEALTH_WINDOW and _bin(s.at) != bin_start]
+    kept.append(Sample(at=bin_start, value=sample.value))
+    kept.sort(key=lambda s: s.at)
+    return tuple(kept)
+
+
+def _bin(moment: datetime) -> datetime:
+    seconds = int(HEALTH_STEP.total_seconds())
+    epoch = int(moment.timestamp())
+    return datetime.fromtimestamp(epoch - epoch % seconds, UTC)
+
+
+def _host(url: str | None) -> str | None:
+    return urlsplit(url).netloc or None if url else None
+
+
+# --------------------------------------------------------------------------- the engine
+
+
+class Engine:
+    """Live state of every configured service × environment (see the module docstring)."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        gitlab: object | None = None,
+        kube: object | None = None,
+        prometheus: object | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.config = config
+        self._clock = clock
+        self._rng = rng or random.Random()
+        self.gitlab = gitlab if gitlab is not None else self._make_gitlab()
+        self.kube = kube if kube is not None else self._make_kube()
+        self.prometheus = prometheus if prometheus is not None else self._make_prometheus()
+        self._rows: dict[EnvKey, _Row] = {}
+        self._projects: dict[str, _Project] = {}
+        self._published: dict[EnvKey, ServiceState] = {}
+        self._listeners: list[Listener] = []
+        self._dirty: set[EnvKey] = set()
+        self._flush_scheduled = False
+        self._tasks: list[asyncio.Task[None]] = []
+        self._pollers: dict[str, Poller] = {}
+        self._health_pollers: dict[EnvKey, Poller] = {}
+        self._project_pollers: dict[str, Poller] = {}
+        self._ready = asyncio.Event()
+        self._watches: dict[tuple[str, str, str], object] = {}
+        self._watch_ready: set[tuple[str, str, str]] = set()
+        self._kube_index: dict[tuple[str, str, str, str], list[EnvKey]] = {}
+        self._kube_namespace: dict[EnvKey, str] = {}
+        for service, env in config.environments():
+            row = _Row(key=env.key, service=service, env=env)
+            for source in self._sources_for(service, env):
+                row.sources[source] = SourceStatus(source=source)
+            self._rows[env.key] = row
+            self._published[env.key] = self._build(row)
+        self.header = HeaderInfo(
+            kube_contexts=tuple(
+                sorted(
+                    {
+                        env.kube_context or "(current context)"
+                        for _, env in config.environments()
+                        if env.workload_name
+                    }
+                )
+            ),
+            gitlab_host=config.gitlab.host if config.gitlab else None,
+            prometheus_host=_host(config.prometheus.url) if config.prometheus else None,
+        )
+
+    # ------------------------------------------------------------------ sources
+
+    def _make_gitlab(self) -> object | None:
+        if self.config.gitlab is None:
+            return None
+        from cockpit.sources.gitlab import GitLabSource
+
+        return GitLabSource(self.config.gitlab)
+
+    def _make_kube(self) -> object | None:
+        if not any(env.workload_name for _, env in self.config.environments()):
+            return None
+        from cockpit.sources.kube import KubeSource
+
+        return KubeSource(self.config.kubernetes)
+
+    def _make_prometheus(self) -> object | None:
+        if self.config.prometheus is None:
+            return None
+        from cockpit.sources.prometheus import PrometheusSource
+
+        return PrometheusSource(self.config.prometheus)
+
+    def _sources_for(self, service: ServiceConfig, env: EnvironmentConfig) -> list[SourceName]:
+        sources = []
+        if self.gitlab is not None and service.gitlab_project:
+            sources.append(SourceName.GITLAB)
+        if self.kube is not None and env.workload_name:
+            sources.append(SourceName.KUBE)
+        if self.prometheus is not None and env.success_rate:
+            sources.append(SourceName.PROMETHEUS)
+        return sources
+
+    # ------------------------------------------------------------------ public API
+
+    @property
+    def states(self) -> Mapping[EnvKey, ServiceState]:
+        return MappingProxyType(self._published)
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def env_config(self, key: EnvKey) -> tuple[ServiceConfig, EnvironmentConfig]:
+        row = self._rows[key]
+        return row.service, row.env
+
+    def last_success(self, key: EnvKey, source: SourceName) -> datetime | None:
+        """The true time of the last successful read (published states may lag it)."""
+        return self._rows[key].fresh.get(source)
+
+    async def job_trace(self, key: EnvKey, job_id: int) -> str:
+        if self.gitlab is None:
+            raise SourceError(SourceName.GITLAB, "GitLab is not configured")
+        row = self._rows[key]
+        return await self.gitlab.job_trace(row.service.gitlab_project, job_id)
+
+    def refresh(self, key: EnvKey | None = None) -> None:
+        """Ask every poller concerned to poll now (kube watches are live anyway)."""
+        if key is None:
+            for poller in self._pollers.values():
+                poller.wake()
+            return
+        row = self._rows.get(key)
+        if row is None:
+            return
+        project = self._project_pollers.get(row.service.gitlab_project or "")
+        if project is not None:
+            project.wake()
+        health = self._health_pollers.get(key)
+        if health is not None:
+            health.wake()
+
+    async def wait_ready(self, timeout: float | None = None) -> bool:
+        """Wait until every row has heard from each of its sources once (success or error)."""
+        try:
+            await asyncio.wait_for(self._ready.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    async def start(self) -> None:
+        self._start_gitlab()
+        self._start_kube()
+        self._start_prometheus()
+        self._spawn(self._housekeeping(), "engine-housekeeping")
+        self._check_ready()
+
+    async def stop(self) -> None:
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        for source in (self.gitlab, self.kube, self.prometheus):
+            close = getattr(source, "close", None)
+            if close is not None:
+                with contextlib.suppress(Exception):
+                    result = close()
+                    if asyncio.iscoroutine(result):
+                        await result
+
+    def _spawn(self, coroutine: Awaitable[None], name: str) -> None:
+        self._tasks.append(asyncio.create_task(coroutine, name=name))  # type: ignore[arg-type]
+
+    def _add_poller(self, poller: Poller) -> None:
+        self._pollers[poller.name] = poller
+        self._spawn(poller.run(), poller.name)
+
+    # ------------------------------------------------------------------ GitLab
+
+    def _start_gitlab(self) -> None:
+        if self.gitlab is None:
+            return
+        for row in self._rows.values():
+            path = row.service.gitlab_project
+            if not path or SourceName.GITLAB not in row.sources:
+                continue
+            project = self._projects.setdefault(
+                path, _Project(path=path, ref=row.service.ref, keys=[])
+            )
+            project.keys.append(row.key)
+        for project in self._projects.values():
+            poller = Poller(
+                f"gitlab:{project.path}",
+                lambda project=project: self._poll_project(project),
+                policy=BackoffPolicy(base=2.0, cap=120.0),
+                rng=self._rng,
+                on_error=lambda error, project=project: self._failed(
+                    project.keys, SourceName.GITLAB, error
+                ),
+                source=SourceName.GITLAB,
+            )
+            self._project_pollers[project.path] = poller
+            self._add_poller(poller)
+
+    def _project_moving(self, project: _Project) -> bool:
+        for key in project.keys:
+            row = self._rows[key]
+            if row.pipeline is not None and row.pipeline.status in ACTIVE_STATUSES:
+                return True
+            if row.rollout is not None and (
+                row.rollout.in_progress or row.rollout.phase == "Progressing"
+            ):
+                return True
+            if any(
+                d.status in ("running", "created") and d.job_status in ACTIVE_STATUSES
+                for d in row.deployments[:3]
+            ):
+                return True
+        return False
+
+    async def _poll_project(self, project: _Project) -> float:
+        poll = self.config.poll
+        gitlab = self.gitlab
+        assert gitlab is not None
+        pipeline = await gitlab.pipeline(project.path, project.ref)
+        now = self.now()
+        pipeline_changed = pipeline is None or pipeline.updated_at != project.pipeline_updated
+        project.pipeline_updated = pipeline.updated_at if pipeline else None
+        moving = self._project_moving(project) or (
+            pipeline is not None and pipeline.status in ACTIVE_STATUSES
+        )
+        history_due = (
+            project.deployments_at is None
+            or (now - project.deployments_at).total_seconds() >= poll.history
+        )
+        deployments: dict[EnvKey, tuple[Deployment, ...]] = {}
+        if pipeline_changed or moving or history_due:
+            for key in project.keys:
+                env = self._rows[key].env
+                deployments[key] = tuple(
+                    await gitlab.deployments(
+                        project.path, env.gitlab_environment, limit=DEPLOYMENT_PAGE
+                    )
+                )
+            project.deployments_at = now
+        flags: tuple[FeatureFlag, ...] | None = None
+        if project.flags_at is None or (now - project.flags_at).total_seconds() >= poll.flags:
+            flags = tuple(await gitlab.feature_flags(project.path))
+            project.flags_at = now
+        for key in project.keys:
+            row = self._rows[key]
+            changed = False
+            if row.pipeline != pipeline:
+                row.pipeline = pipeline
+                changed = True
+            if key in deployments and row.deployments != deployments[key]:
+                row.deployments = deployments[key]
+                changed = True
+            gate = gate_from(row.deployments, pipeline, row.env.gitlab_environment)
+            if row.manual_gate != gate:
+                row.manual_gate = gate
+                changed = True
+            if flags is not None and row.flags != flags:
+                row.flags = flags
+                changed = True
+            self._ok(row, SourceName.GITLAB, now, changed)
+        moving = moving or self._project_moving(project)
+        return adaptive_interval(moving=moving, active=poll.gitlab_active, idle=poll.gitlab_idle)
+
+    # ------------------------------------------------------------------ Kubernetes
+
+    def _start_kube(self) -> None:
+        if self.kube is None:
+            return
+        policy = BackoffPolicy(base=0.5, cap=30.0)
+
+        def backoff(failures: int, error: SourceError) -> float:
+            return policy.delay(failures, self._rng, retry_after=error.retry_after)
+
+        kinds_per_namespace: dict[tuple[str, str], set[str]] = {}
+        for row in self._rows.values():
+            env = row.env
+            if SourceName.KUBE not in row.sources or not env.workload_name:
+                continue
+            context = env.kube_context or ""
+            kind = env.workload_kind or "Rollout"
+            try:
+                namespace = self.kube.namespace(env.kube_context, env.namespace)
+            except SourceError as error:
+                self._failed([row.key], SourceName.KUBE, error)
+                continue
+            kinds = kinds_per_namespace.setdefault((context, namespace), set())
+            kinds.update({kind, "ReplicaSet"})
+            if kind == "Rollout":
+                kinds.add("AnalysisRun")
+            self._kube_index.setdefault((context, namespace, kind, env.workload_name), []).append(
+                row.key
+            )
+            self._kube_namespace[row.key] = namespace
+        for (context, namespace), kinds in sorted(kinds_per_namespace.items()):
+            for kind in sorted(kinds):
+                watch = self.kube.watch(context or None, namespace, kind, backoff=backoff)
+                self._watches[(context, namespace, kind)] = watch
+                self._spawn(
+                    self._run_watch(context, namespace, kind, watch),
+                    f"kube:{context}/{namespace}/{kind}",
+                )
+
+    def _namespace_keys(self, context: str, namespace: str) -> list[EnvKey]:
+        return [
+            key
+            for (ctx, ns, _kind, _name), keys in self._kube_index.items()
+            if ctx == context and ns == namespace
+            for key in keys
+        ]
+
+    async def _run_watch(self, context: str, namespace: str, kind: str, watch: object) -> None:
+        """Apply one watch's changes to the rows it feeds; its failures mark them degraded.
+
+        The watch itself re-lists on 410, reconnects and backs off (with this engine's
+        policy); it reports each failure as a change carrying the error.
+        """
+        async for change in watch.changes():  # type: ignore[attr-defined]
+            if change.error is not None:
+                self._failed(
+                    self._namespace_keys(context, namespace), SourceName.KUBE, change.error
+                )
+                continue
+            first = (context, namespace, kind) not in self._watch_ready
+            self._watch_ready.add((context, namespace, kind))
+            names = None if first or change.relisted else change.names
+            self._kube_changed(context, namespace, kind, names)
+
+    def _kube_changed(
+        self, context: str, namespace: str, kind: str, names: Iterable[str] | None
+    ) -> None:
+        """Recompute the rows that a change to ``names`` of ``kind`` can affect."""
+        if names is None:
+            keys = set(self._namespace_keys(context, namespace))
+        else:
+            owners = set()
+            if kind in ("Rollout", "Deployment"):
+                owners = {(kind, name) for name in names}
+            else:
+                cache = self._watch_cache(context, namespace, kind)
+                for name in names:
+                    owner = _owner(cache.get(name))
+                    if owner is not None:
+                        owners.add(owner)
+                    elif kind == "AnalysisRun":
+                        owners |= {
+                            ("Rollout", n) for (_, _, k, n) in self._kube_index if k == "Rollout"
+                        }
+            keys = set()
+            for owner_kind, owner_name in owners:
+                keys.update(self._kube_index.get((context, namespace, owner_kind, owner_name), ()))
+        now = self.now()
+        for key in keys:
+            self._recompute_rollout(self._rows[key], now)
+
+    def _watch_cache(self, context: str, namespace: str, kind: str) -> Mapping[str, dict]:
+        watch = self._watches.get((context, namespace, kind))
+        return watch.objects if watch is not None else {}  # type: ignore[attr-defined]
+
+    def _recompute_rollout(self, row: _Row, now: datetime) -> None:
+        from cockpit.sources.rollouts import parse_deployment_workload, parse_rollout
+
+        env = row.env
+        context = env.kube_context or ""
+        namespace = self._kube_namespace[row.key]
+        kind = env.workload_kind or "Rollout"
+        needed = {(context, namespace, kind), (context, namespace, "ReplicaSet")}
+        if kind == "Rollout":
+            needed.add((context, namespace, "AnalysisRun"))
+        if not needed <= self._watch_ready:
+            return  # not every list has arrived yet: a partial picture would mislead
+        obj = self._watch_cache(context, namespace, kind).get(env.workload_name or "")
+        if obj is None:
+            self._failed(
+                [row.key],
+                SourceName.KUBE,
+                SourceError(
+                    SourceName.KUBE,
+                    f"{kind} {env.workload_name!r} not found in namespace {namespace}",
+                ),
+            )
+            if row.rollout is not None:
+                row.rollout = None
+                self._mark(row.key)
+            return
+        replicasets = [
+            rs
+            for rs in self._watch_cache(context, namespace, "ReplicaSet").values()
+            if _owner(rs) == (kind, env.workload_name)
+        ]
+        if kind == "Rollout":
+            runs = [
+                run
+                for run in self._watch_cache(context, namespace, "AnalysisRun").values()
+                if _owner(run) == ("Rollout", env.workload_name)
+            ]
+            rollout = parse_rollout(obj, replicasets, runs)
+        else:
+            rollout = parse_deployment_workload(obj, replicasets)
+        changed = rollout != row.rollout
+        row.rollout = rollout
+        self._ok(row, SourceName.KUBE, now, changed)
+        if changed and rollout.in_progress:
+            # A rollout started moving: health and pipeline deserve a fresh look now.
+            health = self._health_pollers.get(row.key)
+            if health is not None:
+                health.wake()
+
+    # ------------------------------------------------------------------ Prometheus
+
+    def _start_prometheus(self) -> None:
+        if self.prometheus is None:
+            return
+        for row in self._rows.values():
+            if SourceName.PROMETHEUS not in row.sources:
+                continue
+            poller = Poller(
+                f"prometheus:{row.key}",
+                lambda row=row: self._poll_health(row),
+                policy=BackoffPolicy(base=1.0, cap=60.0),
+                rng=self._rng,
+                on_error=lambda error, row=row: self._failed(
+                    [row.key], SourceName.PROMETHEUS, error
+                ),
+                source=SourceName.PROMETHEUS,
+            )
+            self._health_pollers[row.key] = poller
+            self._add_poller(poller)
+
+    async def _poll_health(self, row: _Row) -> float:
+        prometheus = self.prometheus
+        assert prometheus is not None
+        env = row.env
+        now = self.now()
+        history = row.health.history if row.health else ()
+        latency_history = row.health.latency_history if row.health else ()
+        if not history:
+            start = now - HEALTH_WINDOW
+            step = HEALTH_STEP.total_seconds()
+            history = tuple(
+                await prometheus.query_range(env.success_rate, start=start, end=now, step=step)
+            )
+            if env.latency:
+                latency_history = tuple(
+                    await prometheus.query_range(env.latency, start=start, end=now, step=step)
+                )
+        rate = await prometheus.query(env.success_rate)
+        latency = await prometheus.query(env.latency) if env.latency else None
+        now = self.now()
+        history = merge_history(tuple(history), Sample(now, rate), now)
+        if env.latency:
+            latency_history = merge_history(tuple(latency_history), Sample(now, latency), now)
+        health = Health(
+            threshold=env.threshold,
+            success_rate=rate,
+            status=classify_health(rate, env.threshold, measured=True),
+            latency_p99=latency,
+            sampled_at=_bin(now),
+            history=history,
+            latency_history=tuple(latency_history),
+        )
+        changed = health != row.health
+        row.health = health
+        self._ok(row, SourceName.PROMETHEUS, now, changed)
+        moving = row.rollout is not None and row.rollout.in_progress
+        poll = self.config.poll
+        return adaptive_interval(moving=moving, active=poll.prometheus_active, idle=poll.prometheus)
+
+    # ------------------------------------------------------------------ source health
+
+    def _expected_interval(self, row: _Row, source: SourceName) -> float | None:
+        poll = self.config.poll
+        if source is SourceName.GITLAB:
+            return poll.gitlab_idle
+        if source is SourceName.PROMETHEUS:
+            return poll.prometheus
+        return None  # a watch is quiet when nothing changes: only errors make it stale
+
+    def _ok(self, row: _Row, source: SourceName, now: datetime, changed: bool) -> None:
+        row.fresh[source] = now
+        current = row.sources.get(source)
+        if current is None:
+            return
+        if current.state is not LinkState.OK or current.last_error is not None:
+            row.sources[source] = SourceStatus(source=source, state=LinkState.OK, last_success=now)
+            changed = True
+        elif changed:
+            row.sources[source] = replace(current, last_success=now)
+        if changed:
+            self._mark(row.key)
+        self._check_ready()
+
+    def _failed(self, keys: Iterable[EnvKey], source: SourceName, error: SourceError) -> None:
+        now = self.now()
+        for key in keys:
+            row = self._rows[key]
+            current = row.sources.get(source)
+            if current is None:
+                continue
+            last = row.fresh.get(source)
+            down_after = max(60.0, 3 * (self._expected_interval(row, source) or 20.0))
+            state = (
+                LinkState.DEGRADED
+                if last is not None and (now - last).total_seconds() < down_after
+                else LinkState.DOWN
+            )
+            new = SourceStatus(
+                source=source,
+                state=state,
+                last_success=last,
+                last_error=error.message,
+                last_error_at=now,
+            )
+            if (new.state, new.last_error) != (current.state, current.last_error):
+                row.sources[source] = new
+                self._mark(key)
+        self._check_ready()
+
+    async def _housekeeping(self) -> None:
+        """Once a second: mark sources whose data has grown old, without any event."""
+        while True:
+            await asyncio.sleep(1.0)
+            now = self.now()
+            for row in self._rows.values():
+                for source, status in list(row.sources.items()):
+                    interval = self._expected_interval(row, source)
+                    last = row.fresh.get(source)
+                    if interval is None or last is None:
+                        continue
+                    age = (now - last).total_seconds()
+                    stale_after = 3 * interval + 10
+                    if status.state is LinkState.OK and age > stale_after:
+                        row.sources[source] = replace(
+                            status, state=LinkState.DEGRADED, last_success=last
+                        )
+                        self._mark(row.key)
+                    elif status.state is LinkState.DEGRADED and age > max(60.0, 6 * interval):
+                        row.sources[source] = replace(
+                            status, state=LinkState.DOWN, last_success=last
+                        )
+                        self._mark(row.key)
+
+    def _check_ready(self) -> None:
+        if self._ready.is_set():
+            return
+        if all(
+            status.state is not LinkState.UNKNOWN
+            for row in self._rows.values()
+            for status in row.sources.values()
+        ):
+            self._ready.set()
+
+    # ------------------------------------------------------------------ publishing
+
+    def _build(self, row: _Row) -> ServiceState:
+        return ServiceState(
+            key=row.key,
+            pipeline=row.pipeline,
+            manual_gate=row.manual_gate,
+            rollout=row.rollout,
+            health=row.health,
+            deployments=row.deployments,
+            flags=row.flags,
+            sources=tuple(row.sources[s] for s in SourceName if s in row.sources),
+            read_only=self.config.read_only or row.env.read_only,
+        )
+
+    def _mark(self, key: EnvKey) -> None:
+        self._dirty.add(key)
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        dirty, self._dirty = self._dirty, set()
+        changed = set()
+        for key in dirty:
+            state = self._build(self._rows[key])
+            if state != self._published.get(key):
+                self._published[key] = state
+                changed.add(key)
+        if not changed:
+            return
+        update = StateUpdate(
+            states=MappingProxyType(dict(self._published)),
+            changed=frozenset(changed),
+            at=self.now(),
+        )
+        for listener in list(self._listeners):
+            try:
+                listener(update)
+            except Exception:  # a broken listener must not stop the others
+                log.exception("state listener failed")
+
+
+def _owner(obj: Mapping[str, object] | None) -> tuple[str, str] | None:
+    """The controlling owner (kind, name) of a Kubernetes object."""
+    if not obj:
+        return None
+    metadata = obj.get("metadata") or {}
+    for reference in metadata.get("ownerReferences") or ():  # type: ignore[union-attr]
+        if reference.get("controller", True):
+            return reference.get("kind"), reference.get("name")
+    return None
