@@ -23,6 +23,7 @@ Json = dict[str, Any]
 
 _ACCOUNT_CREATED = "2021-03-01T09:00:00.000Z"
 _WEEK = timedelta(days=7)
+_INSTANCE_EXPIRY = timedelta(days=30)
 
 
 def _time(moment: datetime | None) -> str | None:
@@ -255,10 +256,13 @@ def job(j: Job, base: str, project_path: str, now: datetime, trace_size: int = 0
     }
     if j.status == "failed":
         body["failure_reason"] = j.failure_reason or "script_failure"
+    if j.finished_at is not None:
+        # The build keeps its archive a week (``expire_in``); other artifacts (the log)
+        # follow the instance default of 30 days.
+        keep = _WEEK if j.definition.artifacts else _INSTANCE_EXPIRY
+        body["artifacts_expire_at"] = gitlab_time(j.finished_at.replace(microsecond=0) + keep)
     if j.definition.artifacts and j.status == "success":
         body["artifacts_file"] = {"filename": "artifacts.zip", "size": 4_812_331}
-        assert j.finished_at is not None
-        body["artifacts_expire_at"] = gitlab_time(j.finished_at.replace(microsecond=0) + _WEEK)
     return body
 
 
