@@ -220,6 +220,7 @@ class Pipeline:
         before_sha: str,
         user: Person,
         at: datetime,
+        definitions: tuple[JobDefinition, ...],
         source: str = "push",
         ref: str = "main",
     ) -> None:
@@ -238,7 +239,8 @@ class Pipeline:
         self.finished_at: datetime | None = None
         #: Every job ever created in this pipeline (retried ones too), in creation order.
         self.jobs: list[Job] = []
-        self.definitions: tuple[JobDefinition, ...] = ()
+        #: The jobs the configuration defines, in stage order.
+        self.definitions = definitions
         self._current: dict[str, Job] = {}
         #: What the people around this pipeline will do (the simulated team): seconds
         #: until someone plays a manual job that waits, or re-deploys after a failed
@@ -262,8 +264,6 @@ class Pipeline:
             previous.retried = True
         self._current[job.name] = job
         self.jobs.append(job)
-        if job.definition not in self.definitions:
-            self.definitions = (*self.definitions, job.definition)
 
     def current_jobs(self) -> list[Job]:
         """The latest job of each name, in stage order (what the pipeline graph shows)."""

@@ -389,6 +389,7 @@ class GitLabState:
             before_sha=before,
             user=plan.pusher,
             at=plan.at,
+            definitions=project.definitions,
         )
         project.next_pipeline_iid += 1
         pipeline.play_after = plan.play_after

@@ -40,12 +40,13 @@ def build(
 ) -> tuple[Pipeline, dict[str, Environment]]:
     """A pipeline of a CI template where every job queues 1 s and runs 60 s unless told."""
     commit = Commit("a" * 40, 1, "b" * 40, "Fix totals", "Fix totals\n", DEV, T0, ())
-    pipeline = Pipeline(1, 1, 1001, commit, "b" * 40, DEV, T0)
+    definitions = ci.job_graph(ci.template(template))
+    pipeline = Pipeline(1, 1, 1001, commit, "b" * 40, DEV, T0, definitions)
     environments = {
         name: Environment(index, 1001, name, f"https://{name}.example", name, T0)
         for index, name in enumerate(("staging", "production"))
     }
-    for index, definition in enumerate(ci.job_graph(ci.template(template))):
+    for index, definition in enumerate(definitions):
         duration = (durations or {}).get(definition.name, 60.0)
         plan = JobPlan(queue=1.0, duration=duration, fails=definition.name == fails)
         job = Job(100 + index, pipeline, definition, plan, DEV, T0)

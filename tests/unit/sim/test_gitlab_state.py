@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
 from cockpit.sim import scenario as scenarios
+from cockpit.sim.gitlab import entities
 from cockpit.sim.gitlab.repository import Person
 from cockpit.sim.gitlab.state import GitLabState
 from tests.fake_world import FakeWorld
@@ -256,3 +258,21 @@ def test_a_step_with_nothing_due_does_no_work(demo: FakeWorld) -> None:
     before = fingerprint(gitlab)
     gitlab.step(world.clock.now() + (wake - world.clock.now()) / 2)
     assert fingerprint(gitlab) == before
+
+
+def test_same_seed_gives_byte_identical_answers_after_living_for_a_while() -> None:
+    def answers(world: FakeWorld) -> str:
+        world.advance(4 * 3600, step=10)
+        now = world.clock.now()
+        out = []
+        for project in world.gitlab.projects:
+            out += [
+                entities.pipeline(p, "http://x", project.path, now) for p in project.pipelines[-5:]
+            ]
+            out += [
+                entities.deployment(d, "http://x", project.path, now)
+                for d in list(project.deployments.values())[-5:]
+            ]
+        return json.dumps(out)
+
+    assert answers(FakeWorld("healthy")) == answers(FakeWorld("healthy"))
