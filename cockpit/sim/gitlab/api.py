@@ -14,7 +14,7 @@ import email.utils
 import json
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlencode
 
@@ -141,9 +141,7 @@ async def version(call: Call) -> web.StreamResponse:
 
 
 async def current_user(call: Call) -> web.StreamResponse:
-    return _json(
-        entities.current_user(call.caller.user, call.base, call.state.started_at.replace(year=2021))
-    )
+    return _json(entities.current_user(call.caller.user, call.base))
 
 
 async def get_project(call: Call) -> web.StreamResponse:
@@ -195,7 +193,7 @@ async def retry_pipeline(call: Call) -> web.StreamResponse:
 
 async def cancel_pipeline(call: Call) -> web.StreamResponse:
     pipeline = _pipeline(call)
-    call.state.cancel_pipeline(call.project, pipeline, call.now)
+    call.state.cancel_pipeline(pipeline, call.now)
     return _json(entities.pipeline(pipeline, call.base, call.project.path, call.now))
 
 
@@ -237,7 +235,7 @@ async def play_job(call: Call) -> web.StreamResponse:
     job = _job(call)
     if not job.playable:
         raise ApiError(400, {"message": "400 Bad request - Unplayable Job"})
-    call.state.play(call.project, job, call.caller.user, call.now)
+    call.state.play(job, call.caller.user, call.now)
     return _json(_render_job(call)(job))
 
 
@@ -251,7 +249,7 @@ async def retry_job(call: Call) -> web.StreamResponse:
 
 async def cancel_job(call: Call) -> web.StreamResponse:
     job = _job(call)
-    call.state.cancel(call.project, job, call.now)
+    call.state.cancel(job, call.now)
     return _json(_render_job(call)(job), 201)
 
 
@@ -391,7 +389,7 @@ async def lint_project(call: Call) -> web.StreamResponse:
 
 
 async def lint_content(call: Call) -> web.StreamResponse:
-    call.project  # noqa: B018 - 404 for an unknown project first
+    _ = call.project  # an unknown project is a 404 before the body is read
     body = await _body(call.request)
     content = body.get("content")
     if not content:
@@ -470,8 +468,6 @@ async def create_flag(call: Call) -> web.StreamResponse:
 
 
 async def update_flag(call: Call) -> web.StreamResponse:
-    from dataclasses import replace
-
     project = call.project
     flag = _flag(call)
     body = await _body(call.request)

@@ -12,12 +12,15 @@ from __future__ import annotations
 import base64
 import hashlib
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cockpit.sim.clock import gitlab_time
 from cockpit.sim.gitlab.flags import FeatureFlag
 from cockpit.sim.gitlab.pipeline import Deployment, Environment, Job, Pipeline
 from cockpit.sim.gitlab.repository import Commit, FileDiff, Person, StoredFile
+
+if TYPE_CHECKING:
+    from cockpit.sim.gitlab.state import Project
 
 Json = dict[str, Any]
 
@@ -71,10 +74,9 @@ def user(person: Person, base: str) -> Json:
     }
 
 
-def current_user(person: Person, base: str, created: datetime) -> Json:
+def current_user(person: Person, base: str) -> Json:
     return {
         **user(person, base),
-        "created_at": gitlab_time(created),
         "email": person.email,
         "is_admin": False,
         "can_create_project": True,
@@ -423,7 +425,7 @@ def repository_file(stored: StoredFile, ref: str, ref_commit: Commit) -> Json:
     }
 
 
-def project(p: Any, base: str) -> Json:
+def project(p: Project, base: str) -> Json:
     """The project entity (enough of it for clients that ``projects.get()`` first)."""
     spec = p.spec
     return {

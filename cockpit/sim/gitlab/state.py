@@ -35,7 +35,7 @@ from cockpit.sim.gitlab.repository import (
     seed_files,
     snake,
 )
-from cockpit.sim.scenario import ServiceSpec, VersionProfile
+from cockpit.sim.scenario import EnvSpec, ServiceSpec, VersionProfile
 
 if TYPE_CHECKING:
     from cockpit.sim.world import World
@@ -163,7 +163,7 @@ class GitLabState:
 
     # ------------------------------------------------------------------ actions (API)
 
-    def play(self, project: Project, job: Job, user: Person, now: datetime) -> None:
+    def play(self, job: Job, user: Person, now: datetime) -> None:
         """Press play on a manual job: it is pending at once, runs from the next step."""
         self._catch_up(now)
         job.pipeline.play(job, user, now)
@@ -176,7 +176,7 @@ class GitLabState:
         self._settle(job.pipeline)
         return new
 
-    def cancel(self, project: Project, job: Job, now: datetime) -> None:
+    def cancel(self, job: Job, now: datetime) -> None:
         self._catch_up(now)
         job.pipeline.cancel_job(job, now)
         self._settle(job.pipeline)
@@ -191,7 +191,7 @@ class GitLabState:
                 self._retry(project, job, user, now)
         self._settle(pipeline)
 
-    def cancel_pipeline(self, project: Project, pipeline: Pipeline, now: datetime) -> None:
+    def cancel_pipeline(self, pipeline: Pipeline, now: datetime) -> None:
         self._catch_up(now)
         for job in pipeline.current_jobs():
             pipeline.cancel_job(job, now)
@@ -497,7 +497,7 @@ _BODIES = {
 }
 
 
-def _env(spec: ServiceSpec, name: str) -> Any:
+def _env(spec: ServiceSpec, name: str) -> EnvSpec | None:
     return next((e for e in spec.environments if e.environment == name), None)
 
 

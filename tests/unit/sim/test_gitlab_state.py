@@ -220,7 +220,7 @@ def test_pressing_play_deploys_production_and_moves_the_deployment(demo: FakeWor
     assert job is not None
     deployment = job.deployment
     assert deployment is not None
-    gitlab.play(payments, job, ONCALL, world.clock.now())
+    gitlab.play(job, ONCALL, world.clock.now())
     assert job.status == "pending" and deployment.status == "created"
     world.advance(30, step=1)
     assert job.status == "running" and deployment.status == "running"
