@@ -4,6 +4,10 @@ Each object kind we serve is compared with a payload captured from GitLab (its d
 or client libraries' fixtures, in the shared fixtures folder): every key the real one
 has, recursively, must be in ours with the same JSON type. Deliberate exceptions are
 listed where they are made, with the reason.
+
+Not compared: bridges (the simulated pipelines trigger no downstream pipelines, so
+``/bridges`` is always an empty list), ``runner-jobs-running.json`` (the runners API,
+which we do not serve) and the pipeline webhook payload (not REST).
 """
 
 from __future__ import annotations

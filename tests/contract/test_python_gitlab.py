@@ -195,6 +195,7 @@ async def test_cancel_a_running_job(sim: ServedGitLab) -> None:
     response = await run(job.cancel)
     assert response["status"] == "canceled"
     assert (await run(lambda: payments.jobs.get(manual[0].id))).status == "canceled"
+    assert (await run(job.trace)).rstrip().endswith(b"ERROR: Job failed: canceled\x1b[0;m")
 
 
 async def test_job_log_is_empty_before_start_and_grows_while_running(sim: ServedGitLab) -> None:

@@ -80,10 +80,15 @@ def _script(job: Job, project_path: str) -> list[tuple[float, str]]:
     for index, command in enumerate(commands):
         at = body_start + index * span
         out.append((at, f"{_GREEN}$ {command}{_RESET}\n"))
-        for step, line in enumerate(_output(job, command, rng)):
+        for step, line in enumerate(_output(job, command, rng, project_path.rsplit("/", 1)[-1])):
             out.append((at + span * (step + 1) / 8, line + "\n"))
     out.append(_section_end(start, body_end, "step_script"))
-    if job.plan.fails:
+    if job.status == "canceled":
+        assert job.finished_at is not None
+        stopped = (job.finished_at - start).total_seconds()
+        out = [line for line in out if line[0] <= stopped]
+        out.append((stopped, f"{_BOLD_RED}ERROR: Job failed: canceled{_RESET}\n"))
+    elif job.plan.fails:
         out.append((duration, f"{_BOLD_RED}ERROR: Job failed: exit code 1{_RESET}\n"))
     else:
         out.append(
@@ -99,7 +104,7 @@ def _script(job: Job, project_path: str) -> list[tuple[float, str]]:
     return out
 
 
-def _output(job: Job, command: str, rng: random.Random) -> list[str]:
+def _output(job: Job, command: str, rng: random.Random, service: str) -> list[str]:
     fails = job.plan.fails
     if "rspec" in command:
         examples = rng.randint(80, 420)
@@ -114,10 +119,10 @@ def _output(job: Job, command: str, rng: random.Random) -> list[str]:
                 "",
                 "Failures:",
                 "",
-                "  1) checkout totals applies the voucher before tax",
-                "     Failure/Error: expect(total.cents).to eq(1799)",
-                "       expected: 1799",
-                "            got: 1800",
+                f"  1) {service} repository returns records in a stable order",
+                "     Failure/Error: expect(records.map(&:id)).to eq([3, 7, 9])",
+                "       expected: [3, 7, 9]",
+                "            got: [7, 3, 9]",
             ]
         lines += [
             "",
