@@ -2,8 +2,14 @@
 
 Pure functions over the state's objects. Bad parameters raise :class:`BadRequest` with
 the body GitLab answers: Grape's parameter validation answers ``{"error": ...}``,
-finders answer ``{"message": "400 Bad request - ..."}`` (the DeploymentsFinder rules
-are reproduced from ``app/finders/deployments_finder.rb``).
+finders answer ``{"message": "400 Bad request - ..."}``.
+
+The DeploymentsFinder rules are those of apis.md §1.5 (``deployments_finder.rb`` as
+of GitLab 14-16): ``finished_*`` filters and ``order_by=finished_at`` come together
+and need ``status=success``; ``updated_*`` and ``finished_*`` do not mix; an
+``updated_*`` filter silently orders by ``updated_at``. (Later GitLab also refuses
+``updated_*`` without ``order_by=updated_at`` and lets ``order_by=finished_at`` go with
+a finished status alone; a client that keeps to §1.5 is fine with both.)
 """
 
 from __future__ import annotations
@@ -37,8 +43,6 @@ PIPELINE_SCOPES = ("running", "pending", "finished", "branches", "tags")
 PIPELINE_ORDER = ("id", "status", "ref", "updated_at", "user_id")
 DEPLOYMENT_STATUSES = ("created", "running", "success", "failed", "canceled", "skipped", "blocked")
 DEPLOYMENT_ORDER = ("id", "iid", "created_at", "updated_at", "finished_at")
-FINISHED_DEPLOYMENT = {"success", "failed", "canceled"}
-UPCOMING_DEPLOYMENT = {"created", "blocked", "running"}
 ENVIRONMENT_STATES = ("available", "stopping", "stopped")
 MAX_PER_PAGE = 100
 
@@ -246,18 +250,11 @@ def deployments(items: Sequence[Deployment], query: Query) -> list[Deployment]:
     finished_before = parse_time(query, "finished_before")
     by_updated = bool(updated_after or updated_before)
     by_finished = bool(finished_after or finished_before)
-    statuses = {status} if status else set()
     if by_updated and by_finished:
         raise bad_request("Both `updated_at` filter and `finished_at` filter can not be specified")
-    if by_updated and order_by != "updated_at":
-        raise bad_request("`updated_at` filter requires `updated_at` sort")
-    if by_finished and order_by != "finished_at":
-        raise bad_request("`finished_at` filter requires `finished_at` sort.")
-    if order_by == "finished_at" and not (by_finished or statuses & FINISHED_DEPLOYMENT):
-        raise bad_request(
-            "`finished_at` sort requires `finished_at` filter or a filter with at least one of the finished statuses."
-        )
-    if by_finished and statuses != {"success"}:
+    if by_finished != (order_by == "finished_at"):
+        raise bad_request("`finished_at` filter and `finished_at` sorting must be paired")
+    if by_finished and status != "success":
         raise bad_request("`finished_at` filter must be combined with `success` status filter.")
     result = list(items)
     if updated_after:
@@ -273,6 +270,8 @@ def deployments(items: Sequence[Deployment], query: Query) -> list[Deployment]:
         result = [d for d in result if d.environment.name == environment]
     if status:
         result = [d for d in result if d.status == status]
+    if by_updated:
+        order_by = "updated_at"  # GitLab enforces this order when filtering on updated_at
     if order_by in ("created_at", "iid"):
         order_by = "id"  # GitLab sorts these by id: the same order
     keys: dict[str, Callable[[Deployment], Any]] = {

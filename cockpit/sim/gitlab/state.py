@@ -424,7 +424,7 @@ class GitLabState:
             job.deployment = deployment
 
     def _retry(self, project: Project, job: Job, user: Person, at: datetime) -> Job:
-        rng = random.Random(f"{self._world.seed}:retry:{job.id}")
+        rng = self._world.rng("retry", job.id)
         low, high = ci.DURATIONS.get(job.name, ci.DEFAULT_DURATION)
         plan = JobPlan(
             queue=round(rng.uniform(2.0, 15.0), 3),
