@@ -124,15 +124,15 @@ def pipeline_basic(p: Pipeline, base: str, project_path: str) -> Json:
 
 
 _DETAILED = {
-    "success": ("status_success", "Passed", "passed", "success"),
-    "failed": ("status_failed", "Failed", "failed", "failed"),
-    "running": ("status_running", "Running", "running", "running"),
-    "pending": ("status_pending", "Pending", "pending", "pending"),
-    "created": ("status_created", "Created", "created", "created"),
-    "canceled": ("status_canceled", "Canceled", "canceled", "canceled"),
-    "skipped": ("status_skipped", "Skipped", "skipped", "skipped"),
-    "manual": ("status_manual", "Blocked", "waiting for manual action", "manual"),
-    "scheduled": ("status_scheduled", "Scheduled", "waiting for delayed job", "scheduled"),
+    "success": ("status_success", "passed", "passed", "success"),
+    "failed": ("status_failed", "failed", "failed", "failed"),
+    "running": ("status_running", "running", "running", "running"),
+    "pending": ("status_pending", "pending", "pending", "pending"),
+    "created": ("status_created", "created", "created", "created"),
+    "canceled": ("status_canceled", "canceled", "canceled", "canceled"),
+    "skipped": ("status_skipped", "skipped", "skipped", "skipped"),
+    "manual": ("status_manual", "blocked", "waiting for manual action", "manual"),
+    "scheduled": ("status_scheduled", "delayed", "waiting for delayed job", "scheduled"),
 }
 
 
