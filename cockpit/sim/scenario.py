@@ -84,8 +84,9 @@ class ServiceSpec:
     name: str
     group: str
     description: str
-    #: CI template the project's .gitlab-ci.yml is built from (see sim/gitlab): "level4"
-    #: deploys production automatically on main; "level3" waits on a manual job.
+    #: CI template the project's .gitlab-ci.yml is built from (see sim/gitlab/ci.py):
+    #: "level4" deploys production automatically on main; "level3" waits on a manual
+    #: job; "lean" deploys like level4 with no contract or end-to-end tests.
     ci: str
     #: Deployments per week over the generated history (for DORA).
     deploys_per_week: float
