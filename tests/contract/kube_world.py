@@ -20,12 +20,14 @@ import asyncio
 import contextlib
 import copy
 import os
+import ssl
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 from aiohttp import web
 
 from cockpit.sim.clock import SimClock
@@ -480,6 +482,17 @@ class RunningKube:
     read_only_kubeconfig: Path
     bad_kubeconfig: Path
     cache_dir: Path
+    #: The server's self-signed certificate (its own certificate authority).
+    certificate: Path
+
+    def http(self, token: str | None = None) -> httpx.AsyncClient:
+        """A raw HTTPS client for the apiserver, with the admin token unless told otherwise."""
+        return httpx.AsyncClient(
+            base_url=self.url,
+            verify=ssl.create_default_context(cafile=str(self.certificate)),
+            headers={"Authorization": f"Bearer {token or self.tokens.kube}"},
+            timeout=10.0,
+        )
 
     async def kubectl(
         self, *args: str, kubeconfig: Path | None = None, timeout: float = 20.0
@@ -565,6 +578,7 @@ async def serve_kube_world(
                 directory / "kubeconfig-bad", url, "not-a-valid-token", authority
             ),
             cache_dir=cache,
+            certificate=certificate.certificate,
         )
     finally:
         store.drop_watches()
