@@ -449,6 +449,7 @@ class KubeApi:
                 field_selector=field_selector,
                 timeout_seconds=float(timeout) if timeout else None,
                 bookmarks=_flag(request, "allowWatchBookmarks"),
+                initial_events=_flag(request, "sendInitialEvents"),
             ),
             encode,
             bookmark_interval=self.bookmark_interval,

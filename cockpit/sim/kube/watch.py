@@ -13,7 +13,9 @@ otherwise), then forwards the store's events as they happen. It ends when:
 A resourceVersion older than the store's history answers 200 and a single ``ERROR``
 event carrying the 410 ``Expired`` Status, the way an apiserver with a watch cache does.
 With ``allowWatchBookmarks=true`` a ``BOOKMARK`` (only kind, apiVersion and
-``metadata.resourceVersion``) is sent every ``bookmark_interval`` real seconds.
+``metadata.resourceVersion``) is sent every ``bookmark_interval`` real seconds. A
+streaming list (``sendInitialEvents=true``) replays every current object and marks the
+end with a ``BOOKMARK`` annotated ``k8s.io/initial-events-end``.
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ LIVENESS_CHECK_SECONDS = 0.5
 #: ``--min-request-timeout`` default).
 DEFAULT_TIMEOUT_SECONDS = 1800.0
 
+#: The annotation on the bookmark that ends a streaming list's initial events.
+INITIAL_EVENTS_END = "k8s.io/initial-events-end"
+
 #: Renders a watched object for the wire; the flag says whether it is the stream's first.
 ObjectEncoder = Callable[[Obj, bool], Any]
 
@@ -48,16 +53,20 @@ class WatchRequest:
     field_selector: str | None
     timeout_seconds: float | None
     bookmarks: bool
+    #: ``sendInitialEvents=true`` (a streaming list): ADDED for every current object,
+    #: then a BOOKMARK annotated ``k8s.io/initial-events-end``, whatever the rv.
+    initial_events: bool = False
 
 
-def bookmark(rtype: ResourceType, resource_version: str) -> dict[str, Any]:
+def bookmark(
+    rtype: ResourceType, resource_version: str, *, initial_events_end: bool = False
+) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"resourceVersion": resource_version}
+    if initial_events_end:
+        metadata["annotations"] = {INITIAL_EVENTS_END: "true"}
     return {
         "type": "BOOKMARK",
-        "object": {
-            "kind": rtype.kind,
-            "apiVersion": rtype.api_version,
-            "metadata": {"resourceVersion": resource_version},
-        },
+        "object": {"kind": rtype.kind, "apiVersion": rtype.api_version, "metadata": metadata},
     }
 
 
@@ -87,7 +96,7 @@ async def serve(
         watcher, replay = store.watch(
             watch.rtype,
             watch.namespace,
-            since=watch.resource_version,
+            since=None if watch.initial_events else watch.resource_version,
             label_selector=watch.label_selector,
             field_selector=watch.field_selector,
         )
@@ -109,6 +118,9 @@ async def serve(
 
         for event in replay:
             await send(event)
+        if watch.initial_events:
+            end = bookmark(watch.rtype, store.resource_version, initial_events_end=True)
+            await response.write(_line(end))
         await _follow(request, response, store, watcher.queue, watch, send, bookmark_interval)
         await response.write_eof()
     except ConnectionResetError:
