@@ -126,10 +126,6 @@ def forbidden(
     return ApiStatus(403, "Forbidden", f"{subject} is forbidden: {reason}", details(rtype, name))
 
 
-def forbidden_path(user: str, verb: str, path: str) -> ApiStatus:
-    return ApiStatus(403, "Forbidden", f'forbidden: User "{user}" cannot {verb} path "{path}"', {})
-
-
 def not_found(rtype: ResourceType, name: str) -> ApiStatus:
     return ApiStatus(
         404, "NotFound", f'{qualified(rtype)} "{name}" not found', details(rtype, name)
