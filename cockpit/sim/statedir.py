@@ -161,10 +161,15 @@ def write_state_dir(
     admin_url: str,
     gitlab_token: str,
     kube_token: str,
+    kube_certificate_authority: bytes | None = None,
 ) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     directory = directory.resolve()
-    _write(directory / "kubeconfig", kubeconfig(kube_url, kube_token), 0o600)
+    _write(
+        directory / "kubeconfig",
+        kubeconfig(kube_url, kube_token, certificate_authority=kube_certificate_authority),
+        0o600,
+    )
     _write(directory / "gitlab-token", gitlab_token + "\n", 0o600)
     _write(
         directory / "cockpit.toml",
