@@ -470,5 +470,18 @@ async def test_legacy_watch_paths_and_single_object_watches(
     assert {event["object"]["metadata"]["name"] for event in pods} == {
         pod["metadata"]["name"] for pod in kube.store.list(POD, "production")[0]
     }
-    one = await collect_stream(http, f"{DEPLOYMENTS}/solo", {"timeoutSeconds": "1"})
+    one = await collect_stream(http, f"{DEPLOYMENTS}/solo", {}, until=1)
     assert [event["object"]["metadata"]["name"] for event in one] == ["solo"]
+
+
+async def test_a_simulator_bug_answers_an_internal_error_status(
+    kube: RunningKube, http: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("index out of order")
+
+    monkeypatch.setattr(kube.store, "list", broken)
+    response = await http.get(DEPLOYMENTS)
+    assert response.status_code == 500
+    assert response.json()["reason"] == "InternalError"
+    assert response.json()["message"] == "Internal error occurred: index out of order"

@@ -29,6 +29,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 import random
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
@@ -52,6 +53,8 @@ from cockpit.sim.kube.store import (
     StoreError,
 )
 from cockpit.sim.tokens import Tokens
+
+log = logging.getLogger(__name__)
 
 #: Where the authenticated user is kept on each request.
 USER = web.RequestKey("user", User)
@@ -131,6 +134,12 @@ async def _status_errors(request: web.Request, handler: Handler) -> web.StreamRe
         return error.response()
     except StoreError as error:
         return status.from_store_error(error).response()
+    except web.HTTPException:
+        raise
+    except Exception as error:
+        # A bug in the simulator: answer like an apiserver would, and keep the trace.
+        log.exception("kube API: %s %s failed", request.method, request.path)
+        return status.internal_error(error).response()
 
 
 def _authenticate(
@@ -185,9 +194,7 @@ def _include_object(request: web.Request) -> str:
 
 async def _body(request: web.Request) -> Any:
     raw = await request.read()
-    content_type = request.content_type or "application/json"
-    if content_type == "application/octet-stream" and not request.headers.get("Content-Type"):
-        content_type = "application/json"
+    content_type = request.content_type if "Content-Type" in request.headers else ""
     try:
         if content_type in ("application/yaml", patches.APPLY_PATCH):
             return yaml.safe_load(raw.decode())

@@ -201,6 +201,11 @@ def too_large_resource_version(requested: int, current: int) -> ApiStatus:
     )
 
 
+def internal_error(error: Exception) -> ApiStatus:
+    message = f"Internal error occurred: {error}"
+    return ApiStatus(500, "InternalError", message, {"causes": [{"message": str(error)}]})
+
+
 def for_fault(code: int, message: str, headers: dict[str, str]) -> ApiStatus:
     """The Status a switched-on fault answers (429 carries ``details.retryAfterSeconds``)."""
     reason = REASONS.get(code, "InternalError" if code >= 500 else "BadRequest")
