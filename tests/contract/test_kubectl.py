@@ -123,7 +123,6 @@ async def test_watch_deployments_prints_a_modified_event(kube: RunningKube) -> N
         assert process.stdout is not None
         first = await read_line_until(process.stdout, "solo")
         assert first[0].split() == ["EVENT", "NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
-        await asyncio.sleep(0)
         kube.store.update(
             DEPLOYMENT,
             "production",

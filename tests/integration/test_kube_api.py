@@ -485,3 +485,16 @@ async def test_a_simulator_bug_answers_an_internal_error_status(
     assert response.status_code == 500
     assert response.json()["reason"] == "InternalError"
     assert response.json()["message"] == "Internal error occurred: index out of order"
+
+
+async def test_delete_collection_by_label(kube: RunningKube, http: httpx.AsyncClient) -> None:
+    response = await http.delete(
+        "/api/v1/namespaces/production/pods", params={"labelSelector": "app=web"}
+    )
+    assert response.status_code == 200
+    assert response.json()["kind"] == "PodList"
+    assert len(response.json()["items"]) == 2
+    remaining = [p["metadata"]["name"] for p in kube.store.list(POD, "production")[0]]
+    assert remaining == ["checkout-7f9c8d6b5-m4n8q", "checkout-7f9c8d6b5-x7k2p"]
+    refused = await http.request("DELETE", f"{DEPLOYMENTS}/solo", json=["not", "options"])
+    assert refused.status_code == 400

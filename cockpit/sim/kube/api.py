@@ -629,9 +629,11 @@ class KubeApi:
         assert target.name is not None
         rtype = target.rtype
         namespace = target.namespace or ""
-        options = await _body(request) if request.can_read_body else {}
+        options = (await _body(request) if request.can_read_body else None) or {}
+        if not isinstance(options, dict):
+            raise status.bad_request("the body of a delete must be DeleteOptions (an object)")
         current = self.store.get(rtype, namespace, target.name)
-        _check_preconditions(rtype, current, (options or {}).get("preconditions") or {})
+        _check_preconditions(rtype, current, options.get("preconditions") or {})
         dry_run = _dry_run(request)
         deleted = self.store.delete(rtype, namespace, target.name, dry_run=dry_run)
         if rtype == NAMESPACE and not dry_run:
@@ -677,6 +679,9 @@ class KubeApi:
             )
             for item in items
         ]
+        if rtype == NAMESPACE and not dry_run:
+            for namespace in deleted:
+                self._delete_contents(namespace["metadata"]["name"])
         return status.json_response(
             {
                 "kind": rtype.list_kind,
