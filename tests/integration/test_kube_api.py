@@ -130,6 +130,8 @@ async def test_continue_token_expires_once_history_is_compacted(
     )
     assert response.status_code == 410
     assert response.json()["reason"] == "Expired"
+    garbled = await http.get("/apis/apps/v1/replicasets", params={"continue": "not-a-token"})
+    assert garbled.status_code == 400
 
 
 async def test_label_and_field_selectors(http: httpx.AsyncClient) -> None:

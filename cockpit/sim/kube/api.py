@@ -39,8 +39,9 @@ from aiohttp import web
 
 from cockpit.sim.clock import SimClock
 from cockpit.sim.faults import FaultSet, fault_middleware
-from cockpit.sim.kube import discovery, paths, status, tables, watch
+from cockpit.sim.kube import discovery, paths, status, tables
 from cockpit.sim.kube import patch as patches
+from cockpit.sim.kube import watch as watches
 from cockpit.sim.kube.auth import User, bearer_token, request_verb, users
 from cockpit.sim.kube.scale import to_scale, with_scale
 from cockpit.sim.kube.store import (
@@ -252,7 +253,7 @@ def decode_continue(token: str) -> tuple[str, tuple[str, str]]:
     try:
         data = json.loads(base64.urlsafe_b64decode(token.encode()))
         namespace, name = data["start"]
-        return str(data["rv"]), (str(namespace), str(name))
+        return str(int(data["rv"])), (str(namespace), str(name))
     except (binascii.Error, ValueError, KeyError, TypeError) as error:
         raise status.bad_request(f"continue key is not valid: {error}") from None
 
@@ -445,10 +446,10 @@ class KubeApi:
                 )
             return obj
 
-        return await watch.serve(
+        return await watches.serve(
             request,
             self.store,
-            watch.WatchRequest(
+            watches.WatchRequest(
                 rtype=rtype,
                 namespace=target.namespace,
                 resource_version=request.query.get("resourceVersion") or None,
