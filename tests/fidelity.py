@@ -2,12 +2,14 @@
 
 Used by the contract tests that hold the simulator to captured payloads. Values are not
 compared, only shapes: objects must have every key the reference has (recursively),
-with the same JSON type; ``null`` in the reference matches anything (the real value
-was simply absent in that capture); numbers match numbers (JSON has no int/float).
+with the same JSON type. ``null`` in the reference matches anything (the capture only
+says the field exists); numbers match numbers (JSON has no int/float). Array items of
+the reference are each compared with our first item, enough for lists of like items.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 
@@ -28,15 +30,16 @@ def json_type(value: Any) -> str:
 
 
 def shape_differences(
-    reference: Any, actual: Any, *, ignore: frozenset[str] = frozenset(), path: str = "$"
+    reference: Any, actual: Any, *, ignore: Iterable[str] = (), path: str = "$"
 ) -> list[str]:
     """Where ``actual`` lacks a field of ``reference`` or has it with another JSON type.
 
-    Array items of the reference are each compared with the first item of ours (an
-    empty array of ours cannot show its items' shape, and says so). ``ignore`` holds
-    paths (``$.deployable.runner``) a test deliberately leaves out; say why there.
+    ``ignore`` holds paths a test deliberately leaves out (``$.deployable.runner``; say
+    why there), or ``$.metadata.annotations.*`` to skip the keys of a map that holds
+    data rather than fields.
     """
-    if path in ignore:
+    ignored = frozenset(ignore)
+    if path in ignored:
         return []
     expected, found = json_type(reference), json_type(actual)
     if expected == "null":
@@ -45,17 +48,19 @@ def shape_differences(
         return [f"{path}: expected {expected}, found {found}"]
     problems: list[str] = []
     if expected == "object":
+        if f"{path}.*" in ignored:
+            return []
         for key, value in reference.items():
             child = f"{path}.{key}"
-            if child in ignore:
+            if child in ignored:
                 continue
             if key not in actual:
                 problems.append(f"{child}: missing")
                 continue
-            problems += shape_differences(value, actual[key], ignore=ignore, path=child)
+            problems += shape_differences(value, actual[key], ignore=ignored, path=child)
     elif expected == "array" and reference:
         if not actual:
             return [f"{path}: empty, cannot compare with {len(reference)} reference item(s)"]
         for item in reference:
-            problems += shape_differences(item, actual[0], ignore=ignore, path=f"{path}[]")
+            problems += shape_differences(item, actual[0], ignore=ignored, path=f"{path}[]")
     return sorted(set(problems))

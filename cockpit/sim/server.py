@@ -3,7 +3,11 @@
 Four servers, each on a free port of 127.0.0.1:
 
 * GitLab REST API v4 (``/api/v4/...``),
-* the Kubernetes apiserver (``/api``, ``/apis``, ``/version``),
+* the Kubernetes apiserver (``/api``, ``/apis``, ``/version``) over HTTPS with a
+  throwaway self-signed certificate, because kubectl sends a kubeconfig's token only
+  over TLS (the written kubeconfig carries the certificate as its authority); plain
+  HTTP when no certificate can be made (no ``openssl``), where kubectl gets 401s but
+  token-sending clients such as lightkube still work,
 * a Prometheus-compatible query API (``/api/v1/query``, ``/api/v1/query_range``),
 * metrics targets (``/metrics`` for every service, ``/services/<name>/metrics`` for
   one) plus the simulator's own admin API (``/_sim/...``: faults, dropped watches,
@@ -19,6 +23,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import ssl
+import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +34,7 @@ from aiohttp import web
 from cockpit.sim import scenario as scenarios
 from cockpit.sim.clock import SimClock
 from cockpit.sim.faults import APIS, Fault, FaultSet
+from cockpit.sim.kube.tls import CertificateError, ServingCertificate, self_signed
 from cockpit.sim.statedir import write_state_dir
 from cockpit.sim.tokens import Tokens
 from cockpit.sim.world import World
@@ -73,6 +80,9 @@ class Simulator:
         self._runners: list[web.AppRunner] = []
         self._ticker: asyncio.Task[None] | None = None
         self.urls: SimURLs | None = None
+        #: The apiserver's certificate, once started (clients trust it as their CA).
+        self.kube_certificate: ServingCertificate | None = None
+        self._tls_dir: tempfile.TemporaryDirectory[str] | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -82,7 +92,15 @@ class Simulator:
         from cockpit.sim.metrics.api import create_metrics_app, create_prometheus_app
 
         gitlab = await self._serve(gitlab_app(self.world, self.faults, self.tokens))
-        kube = await self._serve(kube_app(self.world, self.faults, self.tokens))
+        self._tls_dir = tempfile.TemporaryDirectory(prefix="cockpit-sim-tls-")
+        try:
+            self.kube_certificate = await asyncio.to_thread(self_signed, Path(self._tls_dir.name))
+        except CertificateError:
+            self.kube_certificate = None
+        kube = await self._serve(
+            kube_app(self.world, self.faults, self.tokens),
+            ssl_context=self.kube_certificate.ssl_context() if self.kube_certificate else None,
+        )
         prometheus = await self._serve(create_prometheus_app(self.world, self.faults))
         metrics_app = create_metrics_app(self.world)
         metrics_app.add_routes(self._admin_routes())
@@ -102,6 +120,9 @@ class Simulator:
         for runner in reversed(self._runners):
             await runner.cleanup()
         self._runners.clear()
+        if self._tls_dir is not None:
+            self._tls_dir.cleanup()
+            self._tls_dir = None
 
     async def __aenter__(self) -> Simulator:
         await self.start()
@@ -110,14 +131,17 @@ class Simulator:
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
 
-    async def _serve(self, app: web.Application) -> str:
+    async def _serve(
+        self, app: web.Application, *, ssl_context: ssl.SSLContext | None = None
+    ) -> str:
         runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
         await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
+        site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=ssl_context)
         await site.start()
         self._runners.append(runner)
         host, port = runner.addresses[0][:2]
-        return f"http://{host}:{port}"
+        scheme = "https" if ssl_context is not None else "http"
+        return f"{scheme}://{host}:{port}"
 
     async def _tick(self) -> None:
         while True:
@@ -160,6 +184,7 @@ class Simulator:
             admin_url=self.urls.admin,
             gitlab_token=self.tokens.gitlab,
             kube_token=self.tokens.kube,
+            kube_certificate_authority=self.kube_certificate.pem if self.kube_certificate else None,
         )
 
     # ------------------------------------------------------------------ admin API

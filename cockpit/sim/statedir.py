@@ -12,6 +12,7 @@ Files are written to a temporary name and renamed, so a reader never sees half a
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 from collections.abc import Iterable
@@ -39,13 +40,20 @@ def latency_query(service: str, environment: str, quantile: float = 0.99) -> str
     )
 
 
-def kubeconfig(server: str, token: str) -> str:
-    """A kubeconfig (JSON is valid YAML) with one context and a bearer token."""
+def kubeconfig(server: str, token: str, *, certificate_authority: bytes | None = None) -> str:
+    """A kubeconfig (JSON is valid YAML) with one context and a bearer token.
+
+    For an ``https://`` server give the PEM of its ``certificate_authority``. (kubectl
+    sends the token only over TLS; against ``http://`` it sends no credentials.)
+    """
+    cluster: dict[str, str] = {"server": server}
+    if certificate_authority is not None:
+        cluster["certificate-authority-data"] = base64.b64encode(certificate_authority).decode()
     return json.dumps(
         {
             "apiVersion": "v1",
             "kind": "Config",
-            "clusters": [{"name": KUBE_CONTEXT, "cluster": {"server": server}}],
+            "clusters": [{"name": KUBE_CONTEXT, "cluster": cluster}],
             "users": [{"name": f"{KUBE_CONTEXT}-admin", "user": {"token": token}}],
             "contexts": [
                 {
@@ -153,10 +161,15 @@ def write_state_dir(
     admin_url: str,
     gitlab_token: str,
     kube_token: str,
+    kube_certificate_authority: bytes | None = None,
 ) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     directory = directory.resolve()
-    _write(directory / "kubeconfig", kubeconfig(kube_url, kube_token), 0o600)
+    _write(
+        directory / "kubeconfig",
+        kubeconfig(kube_url, kube_token, certificate_authority=kube_certificate_authority),
+        0o600,
+    )
     _write(directory / "gitlab-token", gitlab_token + "\n", 0o600)
     _write(
         directory / "cockpit.toml",

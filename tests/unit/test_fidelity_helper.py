@@ -26,11 +26,21 @@ def test_numbers_match_and_booleans_are_not_numbers() -> None:
     assert shape_differences({"d": 1}, {"d": True}) == ["$.d: expected number, found boolean"]
 
 
+def test_a_null_we_send_where_the_real_api_sends_a_value_is_a_difference() -> None:
+    assert shape_differences({"uid": "u"}, {"uid": None}) == ["$.uid: expected string, found null"]
+
+
 def test_empty_arrays_cannot_prove_their_items_and_ignored_paths_are_skipped() -> None:
     assert shape_differences({"a": [{"x": 1}]}, {"a": []}) == [
         "$.a: empty, cannot compare with 1 reference item(s)"
     ]
+    assert shape_differences({"a": [{"x": 1}], "b": 1}, {"a": []}, ignore={"$.a", "$.b"}) == []
+
+
+def test_map_keys_that_hold_data_can_be_skipped_as_a_whole() -> None:
+    real = {"metadata": {"selfLink": "/x", "annotations": {"a": "1"}}}
+    ours = {"metadata": {"annotations": {}}}
     assert (
-        shape_differences({"a": [{"x": 1}], "b": 1}, {"a": []}, ignore=frozenset({"$.a", "$.b"}))
+        shape_differences(real, ours, ignore=("$.metadata.selfLink", "$.metadata.annotations.*"))
         == []
     )

@@ -378,7 +378,8 @@ class ObjectStore:
 
     # ------------------------------------------------------------------ writes
 
-    def create(self, rtype: ResourceType, obj: Obj) -> Obj:
+    def create(self, rtype: ResourceType, obj: Obj, *, dry_run: bool = False) -> Obj:
+        """Store a new object; with ``dry_run`` only check it and return what would be stored."""
         obj = copy.deepcopy(obj)
         metadata = obj.setdefault("metadata", {})
         name = metadata.get("name")
@@ -401,6 +402,8 @@ class ObjectStore:
         metadata.setdefault("uid", str(uuid.UUID(int=self._rv * 7919 + len(self._history))))
         metadata.setdefault("creationTimestamp", rfc3339(self.clock.now()))
         metadata["generation"] = 1
+        if dry_run:
+            return obj
         self._bump(metadata)
         self._objects[rtype][key] = obj
         self._emit("ADDED", rtype, namespace, obj)
@@ -413,12 +416,14 @@ class ObjectStore:
         *,
         subresource: str | None = None,
         expected_rv: str | None = None,
+        dry_run: bool = False,
     ) -> Obj:
         """Store a new version of an existing object (what PUT and PATCH end in).
 
         Writes to the main resource keep the stored status when the type has a status
         subresource; writes to ``/status`` change only the status. ``generation``
         moves only when the spec changes. ``expected_rv`` gives optimistic concurrency.
+        With ``dry_run`` nothing is stored: the result is what would have been.
         """
         obj = copy.deepcopy(obj)
         metadata = obj.setdefault("metadata", {})
@@ -457,6 +462,8 @@ class ObjectStore:
         new["kind"] = rtype.kind
         if _without_rv(new) == _without_rv(current):
             return copy.deepcopy(current)  # a no-op write changes nothing, as the apiserver does
+        if dry_run:
+            return new
         self._bump(new["metadata"])
         self._objects[rtype][key] = new
         self._emit("MODIFIED", rtype, namespace, new)
@@ -476,11 +483,16 @@ class ObjectStore:
         change(obj)
         return self.replace(rtype, obj, subresource=subresource)
 
-    def delete(self, rtype: ResourceType, namespace: str, name: str) -> Obj:
+    def delete(
+        self, rtype: ResourceType, namespace: str, name: str, *, dry_run: bool = False
+    ) -> Obj:
         key = (self._ns(rtype, namespace), name)
-        current = self._objects[rtype].pop(key, None)
+        current = self._objects[rtype].get(key)
         if current is None:
             raise not_found(rtype, name)
+        if dry_run:
+            return copy.deepcopy(current)
+        del self._objects[rtype][key]
         self._bump(current["metadata"])
         self._emit("DELETED", rtype, key[0], current)
         return copy.deepcopy(current)
@@ -548,6 +560,11 @@ class ObjectStore:
         """Forget the event history: any watch resuming from an older rv gets 410 Expired."""
         self._history.clear()
         self._compacted_rv = self._rv
+
+    @property
+    def oldest_resource_version(self) -> int:
+        """The oldest resourceVersion a watch (or a list continuation) can still resume from."""
+        return self._compacted_rv
 
     @property
     def open_watches(self) -> int:
