@@ -193,7 +193,8 @@ NEVER = Trigger(frozenset({"never"}))
 class PipelineContext:
     """A pipeline to imagine: which ref, which event, which default branch."""
 
-    label: str
+    #: How a sentence names these pipelines: "main", "merge requests", "tags" …
+    place: str
     source: str  # push | merge_request_event | web | schedule | api | trigger …
     default_branch: str
     branch: str | None = None
@@ -206,14 +207,14 @@ class PipelineContext:
 
     @classmethod
     def branch_push(cls, default_branch: str = "main", branch: str = "feature") -> PipelineContext:
-        return cls("a push to a feature branch", "push", default_branch, branch=branch)
+        return cls("other branches", "push", default_branch, branch=branch)
 
     @classmethod
     def merge_request(
         cls, default_branch: str = "main", source_branch: str = "feature"
     ) -> PipelineContext:
         return cls(
-            "a merge request",
+            "merge requests",
             "merge_request_event",
             default_branch,
             merge_request_source=source_branch,
@@ -221,12 +222,12 @@ class PipelineContext:
 
     @classmethod
     def tag_push(cls, default_branch: str = "main", tag: str = "v1.0.0") -> PipelineContext:
-        return cls("a tag", "push", default_branch, tag=tag)
+        return cls("tags", "push", default_branch, tag=tag)
 
     @classmethod
     def web(cls, default_branch: str = "main") -> PipelineContext:
         return cls(
-            f"a pipeline run from GitLab's UI on {default_branch}",
+            "pipelines run from GitLab's UI",
             "web",
             default_branch,
             branch=default_branch,
