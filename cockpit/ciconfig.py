@@ -203,7 +203,7 @@ class PipelineContext:
 
     @classmethod
     def default_branch_push(cls, default_branch: str = "main") -> PipelineContext:
-        return cls(f"a push to {default_branch}", "push", default_branch, branch=default_branch)
+        return cls(default_branch, "push", default_branch, branch=default_branch)
 
     @classmethod
     def branch_push(cls, default_branch: str = "main", branch: str = "feature") -> PipelineContext:
