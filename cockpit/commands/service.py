@@ -21,7 +21,8 @@ def source_error() -> type[Exception]:
     """The sources layer's error class (``.message`` is meant for people)."""
     from cockpit.sources.errors import SourceError
 
-    return SourceError
+    error_class: type[Exception] = SourceError
+    return error_class
 
 
 def load_service(args: argparse.Namespace) -> tuple[Any, Any]:

@@ -352,22 +352,26 @@ _LIQUIBASE_EXPAND = {
 
 def _liquibase(text: str) -> Operations:
     if text.lstrip().startswith("<"):
-        text = re.sub(r"<rollback\b.*?(</rollback>|/>)", " ", text, flags=re.DOTALL)
-        text = re.sub(r"<!--.*?-->", " ", text, flags=re.DOTALL)
-        operations = [
-            (tag, CONTRACT if tag in _LIQUIBASE_CONTRACT else EXPAND)
-            for tag in re.findall(r"<(\w+)", text)
-            if tag in _LIQUIBASE_CONTRACT or tag in _LIQUIBASE_EXPAND
-        ]
-        for sql in re.findall(r"<sql\b[^>]*>(.*?)</sql>", text, re.DOTALL):
-            operations += sql_operations(sql)
-        return operations
+        return _liquibase_xml(text)
     try:
-        document = yaml.safe_load(text)
+        document = yaml.safe_load(text)  # YAML, or JSON (which YAML reads too)
     except yaml.YAMLError:
         return []
     operations: Operations = []
     _walk_changelog(document, operations)
+    return operations
+
+
+def _liquibase_xml(text: str) -> Operations:
+    text = re.sub(r"<!--.*?-->", " ", text, flags=re.DOTALL)
+    text = re.sub(r"<rollback\s*/>|<rollback\b[^>]*>.*?</rollback>", " ", text, flags=re.DOTALL)
+    operations = [
+        (tag, CONTRACT if tag in _LIQUIBASE_CONTRACT else EXPAND)
+        for tag in re.findall(r"<(\w+)", text)
+        if tag in _LIQUIBASE_CONTRACT or tag in _LIQUIBASE_EXPAND
+    ]
+    for sql in re.findall(r"<sql\b[^>]*>(.*?)</sql>", text, re.DOTALL):
+        operations += sql_operations(sql)
     return operations
 
 

@@ -34,7 +34,7 @@ def history(now: datetime = NOW) -> tuple[Deployment, ...]:
                 commit_created_at=finished - timedelta(hours=4),
             )
         )
-    bad = deployments[0]  # the newest
+    newest = now - timedelta(days=2)  # the first one above, rolled back
     deployments.append(
         Deployment(
             id=11,
@@ -42,9 +42,9 @@ def history(now: datetime = NOW) -> tuple[Deployment, ...]:
             status="success",
             ref="main",
             sha=deployments[1].sha,
-            created_at=bad.finished_at + timedelta(minutes=20),  # type: ignore[operator]
+            created_at=newest + timedelta(minutes=20),
             environment="production",
-            finished_at=bad.finished_at + timedelta(minutes=30),  # type: ignore[operator]
+            finished_at=newest + timedelta(minutes=30),
             is_rollback=True,
         )
     )
