@@ -493,7 +493,11 @@ class Reference:
     path: tuple[str, ...]
 
 
-class _Loader(yaml.SafeLoader):
+#: libyaml's parser when PyYAML was built with it (several times faster), else pure Python.
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_SafeLoader):  # type: ignore[valid-type,misc]
     """Safe YAML with GitLab's ``!reference`` and a no-crash rule for other tags."""
 
 
