@@ -141,7 +141,8 @@ async def _configuration(
 
 def render(subject: str, report: MaturityReport, warnings: tuple[str, ...] = ()) -> str:
     """The report as a person reads it: level, findings with reasons, then the next step."""
-    lines = [f"{subject}: maturity level {report.level} of 4, {report.level_name}"]
+    bound = "" if report.complete else " (at least: the included files were not read)"
+    lines = [f"{subject}: maturity level {report.level} of 4, {report.level_name}{bound}"]
     for title, marker, findings in (
         ("present", "+", report.present),
         ("missing", "-", report.missing),

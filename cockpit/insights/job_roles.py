@@ -84,7 +84,9 @@ _DEPLOY_COMMANDS = re.compile(
     | {_PATH}deploy(?:[\w.-]*)?\.sh\b | \./deploy\b | cap\s+\S+\s+deploy\b
     """
 )
-_IMAGE_PUSH = re.compile(r"(?:docker|podman|buildah)\s+push\b|/kaniko/executor\b|crane\s+push\b")
+_IMAGE_PUSH = re.compile(
+    rf"(?:docker|podman|buildah)\s+push\b|crane\s+push\b|{_PATH}kaniko/executor\b"
+)
 _COMMAND_PREFIX = re.compile(
     r"""^(?:\w+=(?:"[^"]*"|'[^']*'|`[^`]*`|\S*)\s+|sudo\s+(?:-\S+\s+)*|time\s+|exec\s+|env\s+)*"""
 )
@@ -252,7 +254,7 @@ def _test_kinds(job: CiJob, name_words: set[str], found: list[str]) -> frozenset
     script = "\n".join(found).lower()
     everything = name_words | set(words(script))
     kinds: set[str] = set()
-    if everything & _SMOKE_WORDS - {"verify"} or name_words & {"verify", "verification"}:
+    if everything & (_SMOKE_WORDS - {"verify"}) or name_words & {"verify", "verification"}:
         kinds.add("smoke")
     if everything & _E2E_WORDS or "end-to-end" in script:
         kinds.add("e2e")
@@ -279,4 +281,4 @@ def _tier_from_words(found: set[str]) -> str | None:
 
 def pushes_image(job: CiJob) -> bool:
     """The job publishes a container image (a build artifact kept in a registry)."""
-    return _IMAGE_PUSH.search("\n".join(job.script)) is not None
+    return _first_match(_IMAGE_PUSH, commands(job.script)) is not None

@@ -144,6 +144,9 @@ class MaturityReport:
     unknown: tuple[Finding, ...] = ()
     #: The most valuable missing item; its reason says what to do.
     next_step: Finding | None = None
+    #: False when the CI configuration includes files that were not read: the level is
+    #: then a lower bound (what the includes hold could raise it).
+    complete: bool = True
 
     @property
     def level_name(self) -> str:
@@ -162,6 +165,7 @@ class MaturityReport:
             "missing": [item.to_json() for item in self.missing],
             "unknown": [item.to_json() for item in self.unknown],
             "next_step": self.next_step.to_json() if self.next_step else None,
+            "complete": self.complete,
         }
 
 
@@ -217,6 +221,7 @@ def assess(
         missing=tuple(groups["missing"]),
         unknown=tuple(groups["unknown"]),
         next_step=next_step,
+        complete=ci is None or ci.complete,
     )
 
 

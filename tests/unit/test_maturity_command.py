@@ -85,6 +85,18 @@ deploy: {stage: deploy, script: ./deploy.sh, environment: production, only: [tru
     assert json.loads(capsys.readouterr().out)["level"] == 4
 
 
+def test_a_file_with_includes_gives_a_lower_bound(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, "include: [{local: ci/tests.yml}]\ndeploy: {script: ./deploy.sh}\n")
+    main(["maturity", "--ci-file", path])
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first == (
+        f"{path}: maturity level 1 of 4, manual deployments "
+        "(at least: the included files were not read)"
+    )
+
+
 def test_notes_on_the_file_are_shown(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = write(tmp_path, "unit:\n  script: pytest\n  needs: [build]\n")
     main(["maturity", "--ci-file", path])
