@@ -238,27 +238,39 @@ class PipelineContext:
         return self.branch or self.tag or self.merge_request_source or ""
 
     def variables(self) -> dict[str, str | None]:
-        """Predefined variables GitLab sets for this pipeline (None: known to be unset)."""
+        """Predefined variables GitLab sets for this pipeline (None: known to be unset).
+
+        What depends on the project (protected refs, labels, open merge requests of a
+        feature branch) is left out, so it stays unknown.
+        """
         merge_request = self.source == "merge_request_event"
-        return {
+        on_default_branch = self.branch == self.default_branch
+        known: dict[str, str | None] = {
             "CI_PIPELINE_SOURCE": self.source,
             "CI_DEFAULT_BRANCH": self.default_branch,
             "CI_COMMIT_BRANCH": self.branch,
             "CI_COMMIT_TAG": self.tag,
             "CI_COMMIT_REF_NAME": self.ref,
-            "CI_COMMIT_REF_PROTECTED": "true" if self.branch == self.default_branch else None,
-            "CI_MERGE_REQUEST_IID": "1" if merge_request else None,
-            "CI_MERGE_REQUEST_ID": "1" if merge_request else None,
             "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME": self.merge_request_source,
-            "CI_MERGE_REQUEST_TARGET_BRANCH_NAME": self.default_branch if merge_request else None,
-            "CI_MERGE_REQUEST_EVENT_TYPE": "detached" if merge_request else None,
-            "CI_MERGE_REQUEST_LABELS": None,
             "CI_EXTERNAL_PULL_REQUEST_IID": None,
             "CI_PIPELINE_TRIGGERED": "true" if self.source == "trigger" else None,
-            # An open merge request for the default branch is not a thing; for other
-            # branches it depends on the project, so it stays unknown there.
-            **({"CI_OPEN_MERGE_REQUESTS": None} if self.branch == self.default_branch else {}),
         }
+        if merge_request:
+            known["CI_MERGE_REQUEST_IID"] = known["CI_MERGE_REQUEST_ID"] = "1"
+            known["CI_MERGE_REQUEST_TARGET_BRANCH_NAME"] = self.default_branch
+        else:
+            for name in (
+                "CI_MERGE_REQUEST_IID",
+                "CI_MERGE_REQUEST_ID",
+                "CI_MERGE_REQUEST_TARGET_BRANCH_NAME",
+                "CI_MERGE_REQUEST_EVENT_TYPE",
+                "CI_MERGE_REQUEST_LABELS",
+            ):
+                known[name] = None
+        if on_default_branch:
+            known["CI_COMMIT_REF_PROTECTED"] = "true"
+            known["CI_OPEN_MERGE_REQUESTS"] = None  # nobody merges the default branch
+        return known
 
 
 @dataclass(frozen=True)

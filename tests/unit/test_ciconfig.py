@@ -438,3 +438,17 @@ def test_the_default_branch_is_guessed_from_the_names_a_file_uses(
     name: str, branch: str | None
 ) -> None:
     assert guess_default_branch(fixture(name)) == branch
+
+
+def test_what_depends_on_the_project_stays_unknown() -> None:
+    config = parse(
+        """
+e2e:
+  script: npx playwright test
+  rules:
+    - if: $CI_MERGE_REQUEST_LABELS =~ /run-e2e/
+"""
+    )
+    job = config.jobs[0]
+    assert config.trigger(job, MERGE_REQUEST).conditional, "labels depend on the merge request"
+    assert config.trigger(job, MAIN).never, "a push has no merge request labels"
