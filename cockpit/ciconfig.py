@@ -316,6 +316,18 @@ class CiConfig:
             outcomes.add("never")
         return Trigger(frozenset(_trigger_kind(outcome) for outcome in outcomes))
 
+    def only_on_default_branch(self, job: CiJob, default_branch: str = "main") -> bool:
+        """The job can run for a push to the default branch and for no other push,
+        merge request or tag (``only: [main]``, ``if: $CI_COMMIT_BRANCH == …``)."""
+        if self.trigger(job, PipelineContext.default_branch_push(default_branch)).never:
+            return False
+        others = (
+            PipelineContext.branch_push(default_branch),
+            PipelineContext.merge_request(default_branch),
+            PipelineContext.tag_push(default_branch),
+        )
+        return all(self.trigger(job, context).never for context in others)
+
     def ancestors(self, job: CiJob) -> frozenset[str]:
         """Names of the jobs that must finish before ``job`` starts.
 

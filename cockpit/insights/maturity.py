@@ -513,8 +513,12 @@ class _Pipeline:
                     f"{role.job.name} deploys automatically on {self.default_branch}, but no "
                     "test has to pass first"
                 )
-            everywhere = self.trigger(role.job, self.commit_contexts[1]).automatic
-            warning = "; careful: it also deploys from every other branch" if everywhere else ""
+            warning = ""
+            if not self.ci.only_on_default_branch(role.job, self.default_branch):
+                elsewhere = [
+                    c.place for c in self.contexts[1:4] if not self.trigger(role.job, c).never
+                ]
+                warning = f"; careful: it also deploys from {_join(elsewhere)}"
             return "present", (
                 f"{role.job.name} deploys automatically on {self.default_branch} after "
                 f"{_names(gates)}{warning}"

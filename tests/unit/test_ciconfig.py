@@ -452,3 +452,13 @@ e2e:
     job = config.jobs[0]
     assert config.trigger(job, MERGE_REQUEST).conditional, "labels depend on the merge request"
     assert config.trigger(job, MAIN).never, "a push has no merge request labels"
+
+
+def test_restricted_to_the_default_branch() -> None:
+    sia = fixture("NebulousLabs__Sia")
+    assert sia.only_on_default_branch(sia.job("deploy"), "master")  # type: ignore[arg-type]
+    ruby = fixture("gitlab-template__Ruby")
+    assert not ruby.only_on_default_branch(ruby.job("deploy"), "main")  # type: ignore[arg-type]
+    openshift = fixture("gitlab-template__OpenShift")
+    assert openshift.only_on_default_branch(openshift.job("production"), "main")  # type: ignore[arg-type]
+    assert not openshift.only_on_default_branch(openshift.job("review"), "main")  # type: ignore[arg-type]

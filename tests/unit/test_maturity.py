@@ -165,7 +165,7 @@ def test_templates_deploy_automatically_from_every_branch() -> None:
     report = assess_ci(read_file("gitlab-template__Ruby"))
     assert reason(report, "continuous_deployment") == (
         "deploy deploys automatically on main after rspec and rails; careful: it also "
-        "deploys from every other branch"
+        "deploys from other branches and tags"
     )
     assert state(report, "fail_fast") == "missing", "rubocop runs beside the tests"
 
