@@ -119,11 +119,6 @@ class Artifacts:
     reports: tuple[str, ...] = ()
     expire_in: str | None = None
 
-    @property
-    def kept(self) -> bool:
-        """The job keeps files or reports for later jobs or people."""
-        return bool(self.paths or self.reports)
-
 
 @dataclass(frozen=True)
 class CiJob:
@@ -151,11 +146,6 @@ class CiJob:
     extends: tuple[str, ...] = ()
     #: A trigger job starts a downstream pipeline instead of running a script.
     is_trigger: bool = False
-
-    @property
-    def text(self) -> str:
-        """Name, stage and commands in one string, for keyword matching."""
-        return "\n".join((self.name, self.stage, *self.before_script, *self.script))
 
 
 @dataclass(frozen=True)
