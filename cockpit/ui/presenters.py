@@ -241,7 +241,10 @@ def rollout_state_words(rollout: Rollout) -> Fragment:
 
 
 def rollout_cell(rollout: Rollout | None, *, bar_width: int = 6) -> Cell:
-    """Strategy, step i/n, a weight bar, and the state in words."""
+    """Strategy, step i/n, the state in words, the canary weight and its bar.
+
+    The bar comes last so that a narrow column cuts the bar, not the words.
+    """
     if rollout is None:
         return (("— no workload", "muted"),)
     state = rollout_state_words(rollout)
@@ -249,9 +252,9 @@ def rollout_cell(rollout: Rollout | None, *, bar_width: int = 6) -> Cell:
         step = f"{rollout.step_index or 0}/{rollout.step_count}"
         return (
             (f"canary {step} ", ""),
-            (weight_bar(rollout.actual_weight, bar_width), "info"),
-            (f" {rollout.actual_weight:>3}% ", ""),
             state,
+            (f" {rollout.actual_weight:>3}% ", ""),
+            (weight_bar(rollout.actual_weight, bar_width), "info"),
         )
     if rollout.strategy is Strategy.BLUEGREEN:
         return (("blue-green ", ""), state)
@@ -331,9 +334,9 @@ COLUMNS: tuple[Column, ...] = (
     Column("service", "SERVICE", 10, 18, 0),
     Column("env", "ENV", 10, 12, 1),
     Column("version", "VERSION", 8, 14, 5),
-    Column("pipeline", "PIPELINE", 12, 28, 4),
-    Column("rollout", "ROLLOUT", 24, 34, 3),
-    Column("health", "HEALTH", 15, 32, 2),
+    Column("pipeline", "PIPELINE", 14, 28, 4),
+    Column("rollout", "ROLLOUT", 23, 34, 3),
+    Column("health", "HEALTH", 14, 32, 2),
     Column("deployed", "DEPLOYED", 10, 24, 6),
 )
 #: The cell before every row: cursor mark and attention mark.
@@ -383,7 +386,7 @@ def row_cells(state: ServiceState, now: datetime, widths: dict[str, int]) -> dic
         elif key == "rollout":
             cells[key] = rollout_cell(state.rollout, bar_width=6 if width >= 30 else 3)
         elif key == "health":
-            spark = max(0, width - 16)
+            spark = max(0, width - 15)
             cells[key] = health_cell(state.health, spark_width=min(spark, 12))
         elif key == "deployed":
             cells[key] = deployed_cell(state.last_deployment, now)

@@ -7,7 +7,7 @@ whose action does not apply at the moment is listed as such.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -37,24 +37,24 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         app = self.app
-        lines: list[tuple[str, str]] = []
-        seen: set[str] = set()
+        # One line per action: its keys together ("j ↓  move down"), in binding-chain order.
+        grouped: dict[tuple[int, str], list[Any]] = {}
         for active in self._under.active_bindings.values():
-            binding = active.binding
+            grouped.setdefault((id(active.node), active.binding.action), []).append(active)
+        lines: list[tuple[str, str]] = []
+        for actives in grouped.values():
+            binding = actives[0].binding
             # A write key that does not apply now is answered by its hidden "explain" twin.
-            enabled = active.enabled and not binding.action.startswith("explain(")
-            shown = app.get_key_display(binding)
-            if shown in seen:
-                continue
-            seen.add(shown)
+            enabled = actives[0].enabled and not binding.action.startswith("explain(")
+            keys = " ".join(app.get_key_display(a.binding) for a in actives)
             what = binding.description or ACTION_WORDS.get(binding.action, binding.action)
             detail = binding.tooltip or ACTION_WORDS.get(binding.action, "")
             if detail and detail.lower() != what.lower():
                 what = f"{what}: {detail}"
-            lines.append((f"{shown:>9}  ", "bold"))
+            lines.append((f"{keys:>11}  ", "bold"))
             lines.append((what, "" if enabled else "muted"))
             lines.append((" (does not apply now)\n" if not enabled else "\n", "muted"))
-        lines.append(("\n   ctrl+d  ", "bold"))
+        lines.append(("\n     ctrl+d  ", "bold"))
         lines.append(("unbound on purpose (it deletes in k9s); every write asks first\n", "muted"))
         with Vertical(id="help"):
             yield Static(

@@ -204,6 +204,14 @@ class ServiceTable(Widget, can_focus=True):
     def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
         self._move_to(self._cursor - 3)
 
+    def on_mount(self) -> None:
+        # Cached lines carry the theme's colours: a theme switch must redraw them.
+        self.watch(self.app, "theme", self._theme_changed, init=False)
+
+    def _theme_changed(self) -> None:
+        self._line_cache.clear()
+        self.refresh()
+
     def on_resize(self, event: events.Resize) -> None:
         self._line_cache.clear()
         self._keep_cursor_visible()
@@ -262,7 +270,7 @@ class ServiceTable(Widget, can_focus=True):
             base = base + self.get_component_rich_style("service-table--cursor")
         widths = {col.key: w for col, w in layout}
         if not self._sparklines and "health" in widths:
-            widths["health"] = min(widths["health"], 16)
+            widths["health"] = min(widths["health"], 15)
         cells = row_cells(state, self._now, widths)
         attention = triage.attention(state)
         gutter: Cell = (
