@@ -33,7 +33,7 @@ async def test_detail_shows_the_rollout_as_the_plugin_does() -> None:
         assert "▶ 1 pause: 5m  ← current" in rollout
         assert "✔ 0 setWeight: 20" in rollout and "○ 5 setWeight: 100" in rollout
         assert "paused, 2m 30s left" in rollout
-        assert "✖ 0.974 Failed" in rollout
+        assert "✔ 0.995 ✔ 0.991 ✖ 0.974" in rollout
         assert "# 13 stable  5/5 ready  1.41.3" in rollout
         health = panel(app, "#health")
         assert "success rate 97.10% < threshold 99.0%" in health
@@ -45,7 +45,7 @@ async def test_detail_shows_the_rollout_as_the_plugin_does() -> None:
 
 async def test_pipeline_jobs_move_with_hjkl_and_show_needs() -> None:
     app, _, _ = cockpit()
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=(100, 40)) as pilot:
         await pilot.press("enter")
         await pilot.press("l", "j")
         pipeline = panel(app, "#pipeline")
@@ -54,14 +54,15 @@ async def test_pipeline_jobs_move_with_hjkl_and_show_needs() -> None:
         assert "! dependency-scan allowed" in pipeline
 
 
-async def test_job_keys_show_in_the_footer_and_dim_when_they_do_not_apply() -> None:
+async def test_job_keys_show_in_the_footer_only_when_they_apply() -> None:
     app, _, _ = cockpit()
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("enter")
         bindings = app.screen.active_bindings
-        assert bindings["t"].enabled and bindings["t"].binding.description == "Retry job"
-        assert not bindings["m"].enabled  # the job is not manual
-        assert not bindings["c"].enabled  # nor running
+        assert bindings["t"].binding.action == "job_action('job-retry')"
+        assert bindings["t"].binding.description == "Retry job"
+        assert bindings["m"].binding.action.startswith("explain")  # the job is not manual
+        assert bindings["c"].binding.action.startswith("explain")  # nor running
         await pilot.press("m")
         await pilot.pause()
         assert any("cannot play build" in n for n in notifications(app))
@@ -72,10 +73,10 @@ async def test_tab_moves_between_panels() -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("enter")
         focused = []
-        for _ in range(5):
+        for _ in range(6):
             focused.append(app.focused.id if app.focused else None)
             await pilot.press("tab")
-        assert focused == ["pipeline", "rollout", "health", "deployments", "flags"]
+        assert focused == ["pipeline", "deployments", "flags", "health", "rollout", "pipeline"]
 
 
 async def test_detail_follows_live_updates_of_its_row() -> None:

@@ -14,7 +14,7 @@ from typing import ClassVar
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.widgets import Footer, Static
 
 from cockpit import triage
@@ -59,19 +59,19 @@ class DetailScreen(LiveScreen):
         )
         yield SourceBar(clock=engine.now, id="sources")
         yield Static(id="attention")
-        with VerticalScroll(id="panels"):
+        # What a canary at 3 a.m. needs first: health and the rollout, then the pipeline.
+        # Wide: a two-column grid, the long rollout panel down the right; narrow: stacked.
+        with VerticalScroll(id="panels", can_focus=False):
+            yield HealthPanel(id="health", classes="panel")
+            yield RolloutPanel(id="rollout", classes="panel")
             yield PipelinePanel(id="pipeline", classes="panel")
-            with Horizontal(classes="pair"):
-                yield RolloutPanel(id="rollout", classes="panel")
-                yield HealthPanel(id="health", classes="panel")
-            with Horizontal(classes="pair"):
-                yield DeploymentsPanel(id="deployments", classes="panel")
-                yield FlagsPanel(id="flags", classes="panel")
+            yield DeploymentsPanel(id="deployments", classes="panel")
+            yield FlagsPanel(id="flags", classes="panel")
         yield Footer()
 
     def on_mount(self) -> None:
         self._show(self.cockpit.states)
-        self.query_one(PipelinePanel).focus()
+        self.query_one(PipelinePanel).focus(scroll_visible=False)
         # Pause countdowns and ages move with time; panels repaint only if their text changed.
         self.set_interval(1.0, lambda: self._show(self.cockpit.states))
 

@@ -47,7 +47,7 @@ def health_lines(health: Health | None, now: datetime, width: int) -> list[Fragm
         out.append((f"\n{percent(high, 0):>7} ", "muted"))
         out.append((sparkline(rates, chart, low=low, high=high), tone))
         out.append((f"\n{percent(low, 1):>7} ", "muted"))
-        out.append((f"last {WINDOW_MINUTES} min, one block per sample, · = no traffic", "muted"))
+        out.append((f"last {WINDOW_MINUTES} min; · = no traffic", "muted"))
     if health.latency_p99 is not None:
         out.append((f"\n◷ latency p99 {health.latency_p99 * 1000:.0f} ms", ""))
     latencies = _recent(health.latency_history, now)

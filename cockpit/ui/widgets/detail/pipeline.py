@@ -30,7 +30,7 @@ class PipelinePanel(Widget, can_focus=True):
         Binding("t", "job_action('job-retry')", "Retry job", tooltip="Retry the selected job"),
         Binding("m", "job_action('job-play')", "Play job", tooltip="Play the selected manual job"),
         Binding("c", "job_action('job-cancel')", "Cancel job", tooltip="Cancel the selected job"),
-        # Pressed while dimmed (the job is not in a state for it): say why instead.
+        # Pressed when the job is not in a state for it (the key is then not offered): say why.
         Binding("t", "explain('retry', 'it has not finished')", "Retry job", show=False),
         Binding(
             "m",
@@ -133,13 +133,13 @@ class PipelinePanel(Widget, can_focus=True):
             return True
         job = self.selected_job
         if job is None:
-            return None
+            return False
         allowed = {
             "job-retry": job.retryable,
             "job-play": job.playable,
             "job-cancel": job.cancelable,
         }
-        return True if allowed.get(str(parameters[0]), False) else None
+        return allowed.get(str(parameters[0]), False)
 
     def get_content_height(self, container, viewport, width: int) -> int:  # type: ignore[no-untyped-def]
         p = self._pipeline

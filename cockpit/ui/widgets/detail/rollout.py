@@ -59,9 +59,8 @@ def rollout_lines(rollout: Rollout | None, now: datetime) -> list[Fragment]:
     elif rollout.paused:
         out.append(("\n‖ paused until promoted (p)", "warn"))
     replicas = (
-        f"\nReplicas: desired {rollout.replicas}  current {rollout.current_replicas}  "
-        f"updated {rollout.updated_replicas}  ready {rollout.ready_replicas}  "
-        f"available {rollout.available_replicas}"
+        f"\nReplicas: {rollout.replicas} desired, {rollout.current_replicas} current, "
+        f"{rollout.updated_replicas} updated, {rollout.ready_replicas} ready"
     )
     out.append((replicas, "muted"))
     if rollout.steps:
@@ -94,14 +93,12 @@ def rollout_lines(rollout: Rollout | None, now: datetime) -> list[Fragment]:
             out.append((f"\n  {metric.name} ", ""))
             out.append((f"{mglyph} {metric.phase}", mtone))
             out.append((f"  {counts}", "muted"))
+            if metric.measurements:
+                out.append(("\n   ", ""))
             for measurement in metric.measurements[-6:]:
                 g, t = analysis_glyph(measurement.phase)
-                out.append(
-                    (
-                        f"\n    {g} {measurement.value if measurement.value is not None else '—'} {measurement.phase}",
-                        t,
-                    )
-                )
+                value = measurement.value if measurement.value is not None else "—"
+                out.append((f" {g} {value}", t))
     if rollout.revisions:
         out.append(("\nRevisions", "bold"))
         for revision in rollout.revisions:
