@@ -323,6 +323,8 @@ class Column:
     key: str
     title: str
     min_width: int
+    #: The width at which the column reads well; spare room fills these first.
+    comfort: int
     max_width: int
     #: Lower is kept longer when the terminal is narrow.
     priority: int
@@ -331,14 +333,17 @@ class Column:
 #: The overview's columns in display order. When the terminal is narrow, the columns
 #: with the highest ``priority`` number go first: deployed, version, pipeline, …
 COLUMNS: tuple[Column, ...] = (
-    Column("service", "SERVICE", 10, 18, 0),
-    Column("env", "ENV", 10, 12, 1),
-    Column("version", "VERSION", 8, 14, 5),
-    Column("pipeline", "PIPELINE", 14, 28, 4),
-    Column("rollout", "ROLLOUT", 23, 34, 3),
-    Column("health", "HEALTH", 14, 32, 2),
-    Column("deployed", "DEPLOYED", 10, 24, 6),
+    Column("service", "SERVICE", 10, 14, 18, 0),
+    Column("env", "ENV", 10, 11, 12, 1),
+    Column("version", "VERSION", 8, 10, 14, 5),
+    Column("pipeline", "PIPELINE", 14, 20, 28, 4),
+    Column("rollout", "ROLLOUT", 23, 32, 34, 3),
+    Column("health", "HEALTH", 14, 24, 32, 2),
+    Column("deployed", "DEPLOYED", 10, 18, 24, 6),
 )
+#: Which columns take spare room first, up to their maximum: the rollout's words and
+#: bar, then the pipeline's stage name, then the health sparkline.
+GROW_ORDER = ("rollout", "pipeline", "health", "deployed", "service", "env", "version")
 #: The cell before every row: cursor mark and attention mark.
 GUTTER = 3
 GAP = 1
@@ -348,7 +353,8 @@ def layout_columns(width: int) -> tuple[tuple[Column, int], ...]:
     """The columns that fit in ``width`` cells, each with its width, in display order.
 
     Columns are dropped by priority until their minimum widths fit; the room left is
-    shared out in priority order up to each column's maximum; any rest goes to the last.
+    shared out in ``GROW_ORDER``, first up to each column's comfortable width, then up
+    to its maximum; any rest goes to the last column.
     """
     chosen = sorted(COLUMNS, key=lambda c: c.priority)
     room = width - GUTTER
@@ -361,10 +367,12 @@ def layout_columns(width: int) -> tuple[tuple[Column, int], ...]:
         chosen.pop()
     widths = {c.key: c.min_width for c in chosen}
     spare = max(0, room - needed(chosen))
-    for column in chosen:
-        grow = min(spare, column.max_width - column.min_width)
-        widths[column.key] += grow
-        spare -= grow
+    growing = sorted(chosen, key=lambda c: GROW_ORDER.index(c.key))
+    for limit in ("comfort", "max_width"):
+        for column in growing:
+            grow = min(spare, getattr(column, limit) - widths[column.key])
+            widths[column.key] += grow
+            spare -= grow
     in_order = [c for c in COLUMNS if c.key in widths]
     if spare and in_order:
         widths[in_order[-1].key] += spare

@@ -54,10 +54,10 @@ async def test_one_confirmation_is_one_request_however_often_the_key_is_pressed(
         assert isinstance(app.screen, ConfirmScreen)
         assert "sending" in static_text(app, "#choices")
         actions.release()
-        await eventually(lambda: isinstance(app.screen, OverviewScreen))
+        await eventually(lambda: "canary aborted: traffic back on 1.41.3" in notifications(app))
+        assert isinstance(app.screen, OverviewScreen)
         assert len(actions.executed) == 1
         assert actions.executed[0].intent == "rollback"
-        assert "canary aborted: traffic back on 1.41.3" in notifications(app)
         assert engine.refreshes == [EnvKey("checkout", "production")]
         await eventually(lambda: "last action: ✔ canary aborted" in static_text(app, "#selection"))
 
