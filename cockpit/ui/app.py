@@ -70,6 +70,15 @@ class CockpitApp(App[None]):
         #: The last action result per row, shown with the row until the next action.
         self.action_notes: dict[EnvKey, tuple[str, str]] = {}
 
+    def get_css_variables(self) -> dict[str, str]:
+        """Under ``NO_COLOR`` the status colours become plain text: the glyphs and words
+        carry the meaning, and a failure must not turn into a dimmer grey than success."""
+        variables = super().get_css_variables()
+        if self.no_color:
+            for name in ("text-error", "text-success", "text-warning", "text-accent"):
+                variables[name] = variables["foreground"]
+        return variables
+
     # ------------------------------------------------------------------ lifecycle
 
     def on_mount(self) -> None:

@@ -33,3 +33,13 @@ def test_screen_looks_as_recorded(snap_compare: Any, screen: str, size: str) -> 
 def test_read_only_overview_looks_as_recorded(snap_compare: Any) -> None:
     app = CockpitApp(demo_engine(), actions=FakeActions(), read_only=True)
     assert snap_compare(app, terminal_size=SIZES["narrow"])
+
+
+@pytest.mark.parametrize("screen", ["overview", "detail-canary"])
+def test_no_color_screen_looks_as_recorded(
+    snap_compare: Any, monkeypatch: pytest.MonkeyPatch, screen: str
+) -> None:
+    """With NO_COLOR every status still reads as a glyph and a word."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = CockpitApp(demo_engine(), actions=FakeActions())
+    assert snap_compare(app, press=SCREENS[screen], terminal_size=SIZES["narrow"])

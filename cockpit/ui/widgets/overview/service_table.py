@@ -228,12 +228,16 @@ class ServiceTable(Widget, can_focus=True):
             return Style()
         return self.get_component_rich_style(f"service-table--{tone}", partial=True)
 
-    def _strip(self, cells: list[Cell], base: Style) -> Strip:
+    def _strip(self, cells: list[Cell], base: Style, overlay: Style | None = None) -> Strip:
+        """Cells as one line; ``overlay`` (the cursor) goes over every tone."""
+        top = overlay or Style()
         segments: list[Segment] = []
         for index, cell in enumerate(cells):
             if index:
-                segments.append(Segment(" " * GAP, base))
-            segments.extend(Segment(text, base + self._style(tone)) for text, tone in cell if text)
+                segments.append(Segment(" " * GAP, base + top))
+            segments.extend(
+                Segment(text, base + self._style(tone) + top) for text, tone in cell if text
+            )
         return Strip(segments)
 
     def render_line(self, y: int) -> Strip:
@@ -266,8 +270,7 @@ class ServiceTable(Widget, can_focus=True):
 
     def _render_row(self, state: ServiceState, layout: tuple, selected: bool, width: int) -> Strip:
         base = self.rich_style
-        if selected:
-            base = base + self.get_component_rich_style("service-table--cursor")
+        cursor = self.get_component_rich_style("service-table--cursor") if selected else None
         widths = {col.key: w for col, w in layout}
         if not self._sparklines and "health" in widths:
             widths["health"] = min(widths["health"], 15)
@@ -279,7 +282,8 @@ class ServiceTable(Widget, can_focus=True):
         )
         parts = [fit(gutter, GUTTER - 1)]
         parts += [fit(cells[col.key], w) for col, w in layout]
-        return self._strip(parts, base).adjust_cell_length(width, base)
+        fill = base + cursor if cursor is not None else base
+        return self._strip(parts, base, cursor).adjust_cell_length(width, fill)
 
     def on_focus(self) -> None:
         self._line_cache.clear()
