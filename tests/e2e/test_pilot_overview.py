@@ -168,3 +168,26 @@ async def test_command_palette_goes_to_a_service() -> None:
         await pilot.press("enter")
         await eventually(lambda: isinstance(app.screen, DetailScreen))
         assert app.screen.key == EnvKey("payments", "production")
+
+
+async def test_ctrl_r_asks_the_engine_for_fresh_data_and_ctrl_d_does_nothing() -> None:
+    app, engine, actions = cockpit()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("ctrl+d")
+        await pilot.pause()
+        assert isinstance(app.screen, OverviewScreen) and actions.executed == []
+        assert "ctrl+d" not in app.screen.active_bindings
+        await pilot.press("ctrl+r")
+        assert engine.refreshes == [None]
+
+
+async def test_command_palette_offers_the_actions_that_apply_to_the_selection() -> None:
+    app, _, actions = cockpit()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("colon", *"rollback checkout")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await eventually(lambda: app.screen.__class__.__name__ == "ConfirmScreen")
+        assert app.screen.plan.intent == "rollback"  # type: ignore[attr-defined]
+        await pilot.press("n")
+        assert actions.executed == []

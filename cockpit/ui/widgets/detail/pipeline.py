@@ -188,15 +188,12 @@ class PipelinePanel(Widget, can_focus=True):
 
 def _job_text(job: Job, width: int, *, cursor: bool, focused: bool) -> tuple[str, str]:
     glyph, tone = status_glyph(job.status, allow_failure=job.allow_failure)
-    extra = ""
-    if job.status == "manual":
-        extra = " manual"
-    elif job.allow_failure and job.status == "failed":
-        extra = " allowed"
-    elif job.duration is not None:
-        extra = f" {duration_words(job.duration)}"
-    elif job.status in ("running", "pending"):
-        extra = f" {status_word(job.status)}"
+    # Glyph and word: a success reads as ✔ and its duration; anything else says its status.
+    word = "" if job.status == "success" else f" {status_word(job.status)}"
+    if job.status == "failed" and job.allow_failure:
+        word = " allowed"
+    took = f" {duration_words(job.duration)}" if job.duration is not None else ""
+    extra = f"{word}{took}"
     mark = "›" if cursor else " "
     text = f"{mark}{glyph} {job.name}{extra}"
     if len(text) > width - 1:
