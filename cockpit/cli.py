@@ -99,6 +99,12 @@ def _add_command_config(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_status_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--env", metavar="ENV", help="only this environment")
+    _add_command_config(parser)
+
+
 def _positive_days(text: str) -> int:
     try:
         days = int(text)
@@ -150,6 +156,18 @@ class Command:
 
 
 COMMANDS: tuple[Command, ...] = (
+    Command(
+        "demo",
+        "start the simulated world and the cockpit screen against it (no setup)",
+        _add_demo_args,
+        "cockpit.commands.demo:run",
+    ),
+    Command(
+        "status",
+        "print every service × environment once (table or --json); exit 1 if any is failing",
+        _add_status_args,
+        "cockpit.commands.status:run",
+    ),
     Command(
         "sim",
         "run the simulated GitLab, Kubernetes and Prometheus until interrupted",

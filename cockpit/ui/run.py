@@ -72,4 +72,61 @@ def run(args: argparse.Namespace) -> int:
         read_only=bool(args.read_only or config.read_only),
         low_bandwidth=bool(args.low_bandwidth),
         actions=action_port(engine, config),
+        insights=insights_provider(engine, config),
     )
+
+
+def insights_provider(engine: Engine, config: Config) -> InsightsProvider | None:
+    """The ``d`` dashboard's data: maturity per service, DORA per environment, from GitLab.
+
+    Gathered on demand (the dashboard is a read-only view, not a live one) through the
+    engine's own GitLab source; a service GitLab will not describe shows as unknown.
+    """
+    gitlab = getattr(engine, "gitlab", None)
+    if gitlab is None:
+        return None
+
+    async def rows() -> tuple[Any, ...]:
+        import asyncio
+
+        from cockpit.commands import dora, maturity
+        from cockpit.ui.insight_rows import DoraFigure, InsightRow
+
+        now = engine.now()
+
+        def figure(metric: Any) -> DoraFigure:
+            return DoraFigure(value=metric.display(), cls=metric.cls)
+
+        unknown = DoraFigure(value="?", cls=None)
+
+        async def one_service(service: Any) -> list[InsightRow]:
+            try:
+                report, _ = await maturity.gather(gitlab, service)
+            except Exception:  # shown as unknown: the dashboard never fails as a whole
+                report = None
+            found = []
+            for env in service.environments:
+                try:
+                    dora_report = await dora.gather(gitlab, service, env.name, days=30, now=now)
+                    figures = [figure(m) for _, _, m in dora_report.metrics]
+                except Exception:
+                    figures = [unknown] * 4
+                found.append(
+                    InsightRow(
+                        service=service.name,
+                        environment=env.name,
+                        level=report.level if report else None,
+                        next_step=report.next_step.title if report and report.next_step else None,
+                        missing=tuple(f.title for f in report.missing) if report else (),
+                        deployment_frequency=figures[0],
+                        lead_time=figures[1],
+                        change_failure_rate=figures[2],
+                        time_to_restore=figures[3],
+                    )
+                )
+            return found
+
+        per_service = await asyncio.gather(*(one_service(s) for s in config.services))
+        return tuple(row for rows in per_service for row in rows)
+
+    return rows
