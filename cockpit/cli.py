@@ -88,6 +88,64 @@ def _add_demo_args(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_command_config(parser: argparse.ArgumentParser) -> None:
+    """``--config`` after the subcommand too, without hiding one given before it."""
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        default=argparse.SUPPRESS,
+        help="configuration file (default: $COCKPIT_CONFIG, ./cockpit.toml, then "
+        "~/.config/cockpit/cockpit.toml)",
+    )
+
+
+def _add_status_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--env", metavar="ENV", help="only this environment")
+    _add_command_config(parser)
+
+
+def _positive_days(text: str) -> int:
+    try:
+        days = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of days: {text!r}") from None
+    if days < 1:
+        raise argparse.ArgumentTypeError(f"the window must be at least 1 day, not {days}")
+    return days
+
+
+def _add_maturity_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "service",
+        nargs="?",
+        metavar="SERVICE",
+        help="a service of the configuration (reads GitLab)",
+    )
+    parser.add_argument(
+        "--ci-file", metavar="PATH", help="assess this .gitlab-ci.yml alone, without GitLab"
+    )
+    parser.add_argument(
+        "--default-branch",
+        metavar="NAME",
+        help="with --ci-file: the default branch (default: the one the file names, else main)",
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    _add_command_config(parser)
+
+
+def _add_dora_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("service", metavar="SERVICE", help="a service of the configuration")
+    parser.add_argument(
+        "--env", required=True, metavar="ENV", help="the environment, as the configuration names it"
+    )
+    parser.add_argument(
+        "--days", type=_positive_days, default=30, metavar="N", help="window in days (default: 30)"
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    _add_command_config(parser)
+
+
 @dataclass(frozen=True)
 class Command:
     name: str
@@ -99,10 +157,34 @@ class Command:
 
 COMMANDS: tuple[Command, ...] = (
     Command(
+        "demo",
+        "start the simulated world and the cockpit screen against it (no setup)",
+        _add_demo_args,
+        "cockpit.commands.demo:run",
+    ),
+    Command(
+        "status",
+        "print every service × environment once (table or --json); exit 1 if any is failing",
+        _add_status_args,
+        "cockpit.commands.status:run",
+    ),
+    Command(
         "sim",
         "run the simulated GitLab, Kubernetes and Prometheus until interrupted",
         _add_sim_command_args,
         "cockpit.sim.cli:run",
+    ),
+    Command(
+        "maturity",
+        "the project's level on the continuous deployment maturity model, and what is missing",
+        _add_maturity_args,
+        "cockpit.commands.maturity:run",
+    ),
+    Command(
+        "dora",
+        "deployment frequency, lead time, change failure rate and time to restore",
+        _add_dora_args,
+        "cockpit.commands.dora:run",
     ),
 )
 

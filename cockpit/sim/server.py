@@ -35,7 +35,7 @@ from cockpit.sim import scenario as scenarios
 from cockpit.sim.clock import SimClock
 from cockpit.sim.faults import APIS, Fault, FaultSet, RecordedRequest
 from cockpit.sim.kube.tls import CertificateError, ServingCertificate, self_signed
-from cockpit.sim.statedir import write_state_dir
+from cockpit.sim.statedir import poll_for_time_scale, write_state_dir
 from cockpit.sim.tokens import Tokens
 from cockpit.sim.world import World
 
@@ -195,6 +195,7 @@ class Simulator:
             gitlab_token=self.tokens.gitlab,
             kube_token=self.tokens.kube,
             kube_certificate_authority=self.kube_certificate.pem if self.kube_certificate else None,
+            poll=poll_for_time_scale(self.clock.scale),
         )
 
     # ------------------------------------------------------------------ admin API

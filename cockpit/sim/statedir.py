@@ -92,6 +92,29 @@ def _environment_block(env: EnvSpec, project: str) -> Iterable[str]:
     yield ""
 
 
+#: cockpit's default polling intervals (seconds of real time), as its config documents them.
+DEFAULT_POLL = {
+    "gitlab_active": 3.0,
+    "gitlab_idle": 30.0,
+    "prometheus": 15.0,
+    "prometheus_active": 5.0,
+    "history": 60.0,
+    "flags": 60.0,
+}
+
+
+def poll_for_time_scale(scale: float) -> dict[str, float] | None:
+    """Polling intervals for a world sped up ``scale`` times (None: the defaults suit it).
+
+    A five-minute pause that takes ten seconds deserves a screen that looks more often,
+    but never more than once a second per poller.
+    """
+    if scale <= 1:
+        return None
+    factor = min(scale, 10.0)
+    return {key: round(max(1.0, value / factor), 1) for key, value in DEFAULT_POLL.items()}
+
+
 def cockpit_toml(
     scenario: Scenario,
     *,
@@ -99,6 +122,7 @@ def cockpit_toml(
     prometheus_url: str,
     token_file: str = "gitlab-token",
     kubeconfig_file: str = "kubeconfig",
+    poll: dict[str, float] | None = None,
 ) -> str:
     lines = [
         f"# cockpit configuration for the simulated world (scenario {scenario.name!r}).",
@@ -115,6 +139,8 @@ def cockpit_toml(
         f"url = {_toml_string(prometheus_url)}",
         "",
     ]
+    if poll:
+        lines += ["[poll]", *(f"{key} = {value}" for key, value in poll.items()), ""]
     for service in scenario.services:
         lines += [
             "[[service]]",
@@ -162,6 +188,7 @@ def write_state_dir(
     gitlab_token: str,
     kube_token: str,
     kube_certificate_authority: bytes | None = None,
+    poll: dict[str, float] | None = None,
 ) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     directory = directory.resolve()
@@ -173,7 +200,7 @@ def write_state_dir(
     _write(directory / "gitlab-token", gitlab_token + "\n", 0o600)
     _write(
         directory / "cockpit.toml",
-        cockpit_toml(scenario, gitlab_url=gitlab_url, prometheus_url=prometheus_url),
+        cockpit_toml(scenario, gitlab_url=gitlab_url, prometheus_url=prometheus_url, poll=poll),
     )
     # env last: its presence says the others are complete.
     _write(

@@ -172,7 +172,10 @@ async def test_served_objects_carry_the_metadata_a_real_server_sets(
     ours = (await http.get(f"{DEPLOYMENTS}/checkout")).json()
     # selfLink is gone from apiservers since 1.20; annotations and labels are data.
     ignore = ("$.metadata.selfLink", "$.metadata.annotations.*", "$.metadata.labels.*")
-    assert shape_differences(real["metadata"], ours["metadata"], ignore=ignore, path="$.metadata") == []
+    assert (
+        shape_differences(real["metadata"], ours["metadata"], ignore=ignore, path="$.metadata")
+        == []
+    )
     assert ours["metadata"]["generation"] == 1
     assert ours["metadata"]["creationTimestamp"] == "2026-11-26T03:00:00Z"
 

@@ -1,0 +1,59 @@
+"""``cockpit dora SERVICE --env E``: the four DORA metrics of one service in one environment.
+
+Reads the environment's GitLab deployments over the window (``--days``, 30 by default)
+and prints deployment frequency, lead time, change failure rate and time to restore,
+each with its class from the Accelerate State of DevOps 2019 report (see
+:mod:`cockpit.insights.dora` for how the metrics and classes are defined).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from cockpit.commands.service import environment, load_service, required
+from cockpit.insights.dora import SOURCE, DoraReport, compute
+
+#: Enough deployments for a month of an elite team deploying a dozen times a day.
+HISTORY_LIMIT = 1000
+
+
+def run(args: argparse.Namespace) -> int:
+    source, service = load_service(args)
+    now = datetime.now(UTC)
+    report = asyncio.run(gather(source, service, args.env, days=args.days, now=now))
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2))
+    else:
+        print(render(f"{args.service} / {args.env}", report))
+    return 0
+
+
+async def gather(
+    source: Any, service: Any, environment_name: str, *, days: int, now: datetime
+) -> DoraReport:
+    """Read the environment's deployments of the last ``days`` days and compute."""
+    target = environment(service, environment_name)
+    project = service.gitlab_project
+    deployments = await required(
+        source.deployments(
+            project,
+            target.gitlab_environment,
+            limit=HISTORY_LIMIT,
+            updated_after=now - timedelta(days=days),
+        ),
+        f"the deployments of {project} to {target.gitlab_environment}",
+    )
+    return compute(deployments, now=now, days=days)
+
+
+def render(subject: str, report: DoraReport) -> str:
+    """One line per metric: title, value, class, and how it was measured."""
+    lines = [f"{subject}: DORA metrics over the last {report.window_days} days"]
+    for _, title, metric in report.metrics:
+        lines.append(f"  {title:<22} {metric.display():<13} {metric.cls or '-':<7} {metric.detail}")
+    lines.append(f"classes: {SOURCE} (elite, high, medium, low)")
+    return "\n".join(lines)

@@ -1,0 +1,73 @@
+"""``?``: every key that works on the screen underneath, with what it does right now.
+
+The list is read from that screen's live bindings (the focused widget's first, then
+the screen's, then the app's), so it cannot drift from what the keys really do. A key
+whose action does not apply at the moment is listed as such.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Static
+
+from cockpit.ui.widgets.tones import toned
+
+ACTION_WORDS = {
+    "cursor(1)": "move down",
+    "cursor(-1)": "move up",
+    "first": "go to the top",
+    "last": "go to the bottom",
+    "page(1)": "page down",
+    "page(-1)": "page up",
+    "command_palette": "command palette: actions for the selection, go to service …",
+}
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,question_mark", "dismiss", "Close")]
+
+    def __init__(self, under: Screen) -> None:
+        super().__init__()
+        self._under = under
+
+    def compose(self) -> ComposeResult:
+        app = self.app
+        # One line per action: its keys together ("j ↓  move down"), in binding-chain order.
+        grouped: dict[tuple[int, str], list[Any]] = {}
+        for active in self._under.active_bindings.values():
+            grouped.setdefault((id(active.node), active.binding.action), []).append(active)
+        lines: list[tuple[str, str]] = []
+        for actives in grouped.values():
+            binding = actives[0].binding
+            # A write key that does not apply now is answered by its hidden "explain" twin.
+            enabled = actives[0].enabled and not binding.action.startswith("explain(")
+            keys = " ".join(app.get_key_display(a.binding) for a in actives)
+            what = binding.description or ACTION_WORDS.get(binding.action, binding.action)
+            detail = binding.tooltip or ACTION_WORDS.get(binding.action, "")
+            if detail and detail.lower() != what.lower():
+                what = f"{what}: {detail}"
+            lines.append((f"{keys:>11}  ", "bold"))
+            lines.append((what, "" if enabled else "muted"))
+            lines.append((" (does not apply now)\n" if not enabled else "\n", "muted"))
+        lines.append(("\n     ctrl+d  ", "bold"))
+        lines.append(("unbound on purpose (it deletes in k9s); every write asks first\n", "muted"))
+        with Vertical(id="help"):
+            yield Static(
+                toned(
+                    [
+                        (
+                            f"Keys: {self._under.__class__.__name__.removesuffix('Screen').lower()}",
+                            "bold",
+                        )
+                    ]
+                ),
+                id="help-title",
+            )
+            with VerticalScroll():
+                yield Static(toned(lines), id="help-keys")
+            yield Static(toned([("esc", "bold"), (" close", "muted")]), id="help-close")

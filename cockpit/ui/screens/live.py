@@ -1,0 +1,85 @@
+"""What the overview and the detail share: live updates and the write keys for one row.
+
+A ``LiveScreen`` receives every engine update (``apply_update``) and has a selected row.
+Its write keys (``p`` promote, ``P`` full promote, ``r`` rollback, ``a`` abort, ``R``
+retry) never write: each asks the action layer for a plan and opens the confirm dialog.
+A key whose action does not apply is left out of the footer, and pressing it says why
+(a second, hidden binding on the same key catches the press; ``?`` lists it as such).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from textual.binding import Binding
+from textual.screen import Screen
+
+from cockpit.model import EnvKey, FeatureFlag, Job, ServiceState
+
+if TYPE_CHECKING:
+    from cockpit.ui.app import CockpitApp
+
+#: key, intent, footer label, tooltip
+WRITE_KEYS = (
+    ("p", "promote", "Promote", "Promote: next canary step, switch blue-green, or play the gate"),
+    ("P", "promote-full", "Full promote", "Skip the remaining steps and analysis"),
+    ("r", "rollback", "Rollback", "Abort the rollout in flight, or undo to the previous revision"),
+    ("a", "abort", "Abort", "Abort the rollout: traffic back to stable"),
+    ("R", "retry", "Retry", "Retry an aborted rollout"),
+)
+
+
+def write_bindings() -> list[Binding]:
+    bindings: list[Binding] = []
+    for key, intent, label, tooltip in WRITE_KEYS:
+        bindings.append(Binding(key, f"intent('{intent}')", label, tooltip=tooltip, id=intent))
+        bindings.append(Binding(key, f"explain('{intent}')", label, tooltip=tooltip, show=False))
+    return bindings
+
+
+class LiveScreen(Screen[None]):
+    """A screen that follows the engine's snapshots and acts on one selected row."""
+
+    @property
+    def cockpit(self) -> CockpitApp:
+        return self.app  # type: ignore[return-value]
+
+    @property
+    def selected_key(self) -> EnvKey | None:
+        """The row the write keys act on (each screen says which)."""
+        return None
+
+    @property
+    def selected_state(self) -> ServiceState | None:
+        key = self.selected_key
+        return None if key is None else self.cockpit.states.get(key)
+
+    def apply_update(
+        self, states: Mapping[EnvKey, ServiceState], changed: frozenset[EnvKey]
+    ) -> None:
+        """A new snapshot arrived; ``changed`` names the rows that differ."""
+
+    # ------------------------------------------------------------------ actions
+
+    def plan_for(
+        self, intent: str, *, job: Job | None = None, flag: FeatureFlag | None = None
+    ) -> object | str:
+        state = self.selected_state
+        if state is None:
+            return "no service selected"
+        return self.cockpit.plan(state, intent, job=job, flag=flag)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "intent":
+            return not isinstance(self.plan_for(str(parameters[0])), str)
+        return True
+
+    def action_intent(self, intent: str) -> None:
+        self.cockpit.request_action(self.plan_for(intent))
+
+    def action_explain(self, intent: str) -> None:
+        """A dimmed write key was pressed: say why it does not apply."""
+        outcome = self.plan_for(intent)
+        if isinstance(outcome, str):
+            self.notify(outcome, title=intent.replace("-", " ").capitalize(), severity="warning")

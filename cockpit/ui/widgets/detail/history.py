@@ -1,0 +1,77 @@
+"""The deployment history (last 10, rollbacks marked) and the feature flags of one environment."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from textual.widgets import Static
+
+from cockpit.model import Deployment, FeatureFlag
+from cockpit.ui.presenters import Fragment, age_words, short_sha, status_glyph
+from cockpit.ui.widgets.tones import toned
+
+HISTORY_LENGTH = 10
+
+
+def deployment_lines(deployments: tuple[Deployment, ...], now: datetime) -> list[Fragment]:
+    if not deployments:
+        return [("no deployments recorded for this environment", "muted")]
+    out: list[Fragment] = []
+    for index, d in enumerate(deployments[:HISTORY_LENGTH]):
+        glyph, tone = status_glyph(d.status)
+        when = d.finished_at or d.created_at
+        prefix = "\n" if index else ""
+        out.append((f"{prefix}{glyph} {d.status:<8}", tone))
+        out.append(
+            (f" #{d.iid} {short_sha(d.sha)} {age_words(when, now):>4} ago {d.user or '?'}", "")
+        )
+        if d.is_rollback:
+            out.append((" ↺ rollback", "warn"))
+        if d.commit_title:
+            out.append((f"  {d.commit_title}", "muted"))
+    return out
+
+
+def flag_lines(flags: tuple[FeatureFlag, ...]) -> list[Fragment]:
+    if not flags:
+        return [("no feature flags", "muted")]
+    out: list[Fragment] = []
+    for index, flag in enumerate(flags):
+        prefix = "\n" if index else ""
+        out.append(
+            (
+                f"{prefix}{'● on ' if flag.active else '○ off'} {flag.name}",
+                "ok" if flag.active else "muted",
+            )
+        )
+        if flag.description:
+            out.append((f"  {flag.description}", "muted"))
+    return out
+
+
+class DeploymentsPanel(Static, can_focus=True):
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._shown: object = object()
+
+    def show(self, deployments: tuple[Deployment, ...], now: datetime, stale: str) -> None:
+        key = (deployments, now.replace(second=0, microsecond=0), stale)
+        if key == self._shown:
+            return
+        self._shown = key
+        self.border_title = "Deployments" + (f" · {stale}" if stale else "")
+        self.update(toned(deployment_lines(deployments, now)))
+
+
+class FlagsPanel(Static, can_focus=True):
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._shown: object = object()
+
+    def show(self, flags: tuple[FeatureFlag, ...], stale: str) -> None:
+        key = (flags, stale)
+        if key == self._shown:
+            return
+        self._shown = key
+        self.border_title = "Feature flags (f)" + (f" · {stale}" if stale else "")
+        self.update(toned(flag_lines(flags)))

@@ -1,0 +1,65 @@
+"""``cockpit demo`` in a real terminal (tmux): the overview appears, enter opens a detail, q quits with 0.
+
+Skips while ``cockpit demo`` is not wired (no ``demo`` command yet, or no console
+script); under ``CI=true`` a missing tmux is a failure.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from cockpit.cli import COMMANDS
+from tests.helpers import require, wait_until
+
+pytestmark = [pytest.mark.tmux, pytest.mark.slow]
+
+
+def _console_script() -> str | None:
+    beside_python = Path(sys.executable).parent / "cockpit"
+    return str(beside_python) if beside_python.exists() else shutil.which("cockpit")
+
+
+def _tmux(*args: str) -> str:
+    return subprocess.run(["tmux", *args], capture_output=True, text=True, check=True).stdout
+
+
+@pytest.mark.skipif(
+    not any(c.name == "demo" for c in COMMANDS) or _console_script() is None,
+    reason="cockpit demo is not available yet (no demo command or no console script)",
+)
+def test_demo_overview_detail_and_quit(tmp_path: Path) -> None:
+    require(shutil.which("tmux") is not None, "tmux is not installed")
+    script = _console_script()
+    status_file = tmp_path / "exit-status"
+    session = f"cockpit-e2e-{uuid.uuid4().hex[:8]}"
+    command = f"{script} demo; echo $? > {status_file}"
+    _tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "36", command)
+    try:
+
+        def screen() -> str:
+            return _tmux("capture-pane", "-p", "-t", session)
+
+        wait_until(
+            lambda: "SERVICE" in screen() and "checkout" in screen(),
+            timeout=60,
+            message="the overview",
+        )
+        _tmux("send-keys", "-t", session, "Enter")
+        wait_until(
+            lambda: "Rollout" in screen() and "Pipeline" in screen(),
+            timeout=20,
+            message="a detail screen",
+        )
+        _tmux("send-keys", "-t", session, "Escape")
+        wait_until(lambda: "SERVICE" in screen(), timeout=20, message="back on the overview")
+        _tmux("send-keys", "-t", session, "q")
+        wait_until(status_file.exists, timeout=30, message="cockpit demo to exit")
+        assert status_file.read_text().strip() == "0"
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)

@@ -1,0 +1,142 @@
+"""A stand-in for the action layer: plans by simple rules, counts executions.
+
+``FakeActions.execute`` records every plan it was asked to run; with ``hold=True`` it
+waits until the test calls ``release()``, so a test can press keys while the write is
+in flight and then check that exactly one request was sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from cockpit.model import EnvKey, FeatureFlag, Job, ServiceState
+
+
+@dataclass(frozen=True)
+class FakePlan:
+    intent: str
+    key: EnvKey
+    title: str
+    summary: str
+    target: tuple[str, ...] = ()
+    changes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    severity: str = "normal"
+    production: bool = False
+    request: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FakeResult:
+    ok: bool
+    message: str
+
+
+@dataclass
+class FakeActions:
+    hold: bool = False
+    result: FakeResult = field(default_factory=lambda: FakeResult(True, "done"))
+    executed: list[FakePlan] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._gate = asyncio.Event()
+
+    def release(self) -> None:
+        self._gate.set()
+
+    def plan(
+        self,
+        state: ServiceState,
+        intent: str,
+        *,
+        read_only: bool,
+        job: Job | None = None,
+        flag: FeatureFlag | None = None,
+    ) -> FakePlan | str:
+        if read_only:
+            return f"read-only mode: {intent} refused for {state.key}"
+        rollout = state.rollout
+        production = state.key.environment == "production"
+        if intent == "promote":
+            if state.manual_gate is not None:
+                return FakePlan(
+                    intent,
+                    state.key,
+                    f"Play {state.manual_gate.name} {state.key}",
+                    "Plays the manual deploy job.",
+                    production=production,
+                    request=(f"POST /projects/1/jobs/{state.manual_gate.id}/play",),
+                )
+            if rollout is None or not rollout.paused:
+                return "nothing is paused: promote does not apply"
+            return FakePlan(
+                intent,
+                state.key,
+                f"Promote {state.key}",
+                "Moves the canary to the next step.",
+                target=("revision 14 registry.example.com/shop/checkout:1.42.0",),
+                production=production,
+                request=('PATCH rollouts/checkout/status {"status":{"pauseConditions":null}}',),
+            )
+        if intent == "rollback":
+            if rollout is None:
+                return "no rollout to roll back"
+            return FakePlan(
+                intent,
+                state.key,
+                f"Abort canary {state.key}",
+                "Sends all traffic back to the stable version at once.",
+                target=(
+                    "stable revision 13: registry.example.com/shop/checkout:1.41.3",
+                    "deployed by bob 26h ago (3e1d0c9b)",
+                ),
+                changes=("the canary ReplicaSet scales down to 0",),
+                warnings=(
+                    "rollback crosses 1 destructive migration: drop_legacy_state_from_orders",
+                ),
+                severity="strong",
+                production=production,
+                request=(
+                    'PATCH /apis/argoproj.io/v1alpha1/namespaces/checkout/rollouts/checkout/status {"status":{"abort":true}}',
+                ),
+            )
+        if intent == "promote-full":
+            if rollout is None or not rollout.in_progress:
+                return "nothing in progress: full promote does not apply"
+            return FakePlan(
+                intent,
+                state.key,
+                f"Full promote {state.key}",
+                "Skips the remaining steps and analysis.",
+                severity="strong",
+                production=production,
+                request=('PATCH … {"status":{"promoteFull":true}}',),
+            )
+        if intent in ("abort", "retry"):
+            return f"{intent} does not apply: the rollout is not aborted"
+        if intent.startswith("job-") and job is not None:
+            return FakePlan(
+                intent,
+                state.key,
+                f"{intent} {job.name}",
+                f"{intent} job #{job.id}",
+                request=(f"POST /projects/1/jobs/{job.id}/{intent[4:]}",),
+            )
+        if intent == "flag-toggle" and flag is not None:
+            verb = "Disable" if flag.active else "Enable"
+            return FakePlan(
+                intent,
+                state.key,
+                f"{verb} flag {flag.name}",
+                f"{verb}s {flag.name} for every user.",
+                production=production,
+                request=(f"PUT /projects/1/feature_flags/{flag.name}",),
+            )
+        return f"{intent} does not apply here"
+
+    async def execute(self, plan: FakePlan) -> FakeResult:
+        self.executed.append(plan)
+        if self.hold:
+            await self._gate.wait()
+        return self.result

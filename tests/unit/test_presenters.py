@@ -1,0 +1,154 @@
+"""How states read on screen: words and glyphs (never colour alone), bars, columns that fit."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from cockpit.model import (
+    PIPELINE_STATUSES,
+    Health,
+    HealthStatus,
+    LinkState,
+    SourceName,
+    SourceStatus,
+)
+from cockpit.ui import presenters as p
+from tests.ui.fake_engine import DEMO_NOW, checkout_production, search_production
+
+
+def text(cell: p.Cell) -> str:
+    return "".join(t for t, _ in cell)
+
+
+@pytest.mark.parametrize("status", PIPELINE_STATUSES)
+def test_every_gitlab_status_has_its_own_glyph_and_a_word(status: str) -> None:
+    glyph, _ = p.status_glyph(status)
+    assert glyph != "?"
+    assert p.status_word(status)
+
+
+def test_a_failure_allowed_to_fail_reads_differently_from_a_real_failure() -> None:
+    assert p.status_glyph("failed", allow_failure=True)[0] != p.status_glyph("failed")[0]
+    assert p.status_word("failed", allow_failure=True) == "failed (allowed)"
+
+
+@pytest.mark.parametrize(
+    ("seconds", "words"),
+    [
+        (None, ""),
+        (0, "0s"),
+        (42.4, "42s"),
+        (185, "3m 05s"),
+        (7620, "2h 07m"),
+        (3 * 86400 + 4 * 3600, "3d 4h"),
+    ],
+)
+def test_durations_in_words(seconds: float | None, words: str) -> None:
+    assert p.duration_words(seconds) == words
+
+
+def test_ages_in_words() -> None:
+    assert p.age_words(DEMO_NOW - timedelta(seconds=47), DEMO_NOW) == "47s"
+    assert p.age_words(DEMO_NOW - timedelta(hours=26), DEMO_NOW) == "1d"
+    assert p.age_words(None, DEMO_NOW) == "?"
+
+
+def test_weight_bar_fills_in_eighths_and_marks_the_rest() -> None:
+    assert p.weight_bar(0, 10) == "░" * 10
+    assert p.weight_bar(100, 10) == "█" * 10
+    assert p.weight_bar(20, 10) == "██" + "░" * 8
+    assert p.weight_bar(25, 10) == "██▌" + "░" * 7
+    assert all(len(p.weight_bar(w, 6)) == 6 for w in range(101))
+
+
+def test_sparkline_shows_no_traffic_as_a_dot_and_clamps() -> None:
+    assert p.sparkline([0.0, None, 1.0, 5.0], 4, low=0.0, high=1.0) == "▁·██"
+    assert p.sparkline([0.5], 3, low=0.0, high=1.0) == "  ▅"
+
+
+def test_health_says_no_traffic_and_unknown_as_such() -> None:
+    assert (
+        text(p.health_cell(Health(threshold=0.99, status=HealthStatus.NO_TRAFFIC)))
+        == "· no traffic"
+    )
+    assert text(p.health_cell(Health(threshold=0.99, status=HealthStatus.UNKNOWN))) == "? unknown"
+    assert text(p.health_cell(None)) == "? not measured"
+    bad = checkout_production().health
+    assert text(p.health_cell(bad)) == "✖ 97.1% <99%"
+
+
+def test_rollout_cell_reads_like_the_plugin() -> None:
+    cell = text(p.rollout_cell(checkout_production().rollout, bar_width=6))
+    assert cell.startswith("canary 1/6 ")
+    assert "20%" in cell and "‖ paused" in cell
+    assert text(p.rollout_cell(search_production().rollout)) == "blue-green ‖ preview ready"
+
+
+def test_version_is_the_image_tag() -> None:
+    assert p.version_text(checkout_production()) == "1.42.0"
+    assert p.image_tag("reg/x@sha256:0123456789abcdef0123") == "0123456789ab"
+
+
+def test_source_staleness_in_words() -> None:
+    stale = SourceStatus(
+        SourceName.PROMETHEUS,
+        LinkState.DEGRADED,
+        last_success=DEMO_NOW - timedelta(seconds=47),
+        last_error="connection refused",
+    )
+    assert p.source_words(stale, DEMO_NOW) == (
+        "⚠ Prometheus: no data for 47s (connection refused)",
+        "warn",
+    )
+    rejected = SourceStatus(SourceName.GITLAB, LinkState.DOWN, last_error="401 token rejected")
+    assert p.source_words(rejected, DEMO_NOW) == (
+        "✖ GitLab: no data yet (401 token rejected)",
+        "bad",
+    )
+    assert p.source_words(SourceStatus(SourceName.KUBE, LinkState.OK), DEMO_NOW) == (
+        "Kubernetes ✔",
+        "ok",
+    )
+
+
+def test_the_worst_source_status_across_rows_is_the_one_shown() -> None:
+    fine = SourceStatus(SourceName.GITLAB, LinkState.OK, last_success=DEMO_NOW)
+    down = SourceStatus(
+        SourceName.GITLAB, LinkState.DOWN, last_success=DEMO_NOW - timedelta(minutes=3)
+    )
+    a = checkout_production()
+    b = search_production()
+    worst = p.worst_sources(
+        [a.__class__(key=a.key, sources=(fine,)), b.__class__(key=b.key, sources=(down,))]
+    )
+    assert worst == (down,)
+
+
+def test_at_80_columns_the_least_needed_columns_go_first() -> None:
+    shown = [c.key for c, _ in p.layout_columns(80)]
+    assert shown == ["service", "env", "pipeline", "rollout", "health"]
+    assert sum(w for _, w in p.layout_columns(80)) + p.GUTTER + p.GAP * (len(shown) - 1) <= 80
+
+
+def test_wide_terminals_show_every_column_in_display_order() -> None:
+    assert [c.key for c, _ in p.layout_columns(200)] == [c.key for c in p.COLUMNS]
+
+
+def test_columns_drop_in_priority_order_as_the_terminal_narrows() -> None:
+    previous = {c.key for c in p.COLUMNS}
+    for width in range(200, 20, -1):
+        layout = p.layout_columns(width)
+        shown = {c.key for c, _ in layout}
+        assert shown <= previous
+        dropped = {c.key for c in p.COLUMNS} - shown
+        kept_priorities = [c.priority for c, _ in layout]
+        assert all(c.priority > max(kept_priorities) for c in p.COLUMNS if c.key in dropped)
+        assert sum(w for _, w in layout) + p.GUTTER + p.GAP * (len(layout) - 1) <= max(width, 13)
+        previous = shown
+
+
+def test_fit_cuts_with_an_ellipsis_and_pads() -> None:
+    assert text(p.fit((("checkout", ""), ("/production", "")), 12)) == "checkout/pr…"
+    assert text(p.fit((("api", ""),), 6)) == "api   "
