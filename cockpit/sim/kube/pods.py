@@ -146,7 +146,7 @@ def restart_pods(
 ) -> bool:
     """Delete pods created before ``restart_at``, keeping at most ``max_unavailable`` down.
 
-    Returns True once every pod is younger than the restart (the restart is done).
+    Returns True once every pod is younger than the restart and ready (the restart is done).
     """
     pods = [pod for name in rs_names for pod in sets.pods(namespace, name)]
     old = [
@@ -154,9 +154,9 @@ def restart_pods(
         for pod in pods
         if (parse_time(pod["metadata"]["creationTimestamp"]) or restart_at) < restart_at
     ]
-    if not old:
-        return True
     unavailable = sum(1 for pod in pods if not objects.pod_is_ready(pod))
+    if not old:
+        return unavailable == 0
     budget = max(max_unavailable, 1) - unavailable
     old.sort(key=lambda p: p["metadata"]["creationTimestamp"])
     for pod in old[: max(budget, 0)]:

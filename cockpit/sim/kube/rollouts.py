@@ -398,6 +398,8 @@ class _Pass:
             status.pop("promoteFull", None)
         if status.get("abort") and not status.get("abortedAt"):
             status["abortedAt"] = rfc3339(self.now)
+        elif not status.get("abort"):
+            self._remove_abort()  # retry: {"abort": false}
         index = int(status.get("currentStepIndex", 0))
         fully_promoted = stable == self.desired_hash
         stable_rs = self.sets.get(stable)
@@ -781,6 +783,8 @@ class _Pass:
             self._remove_abort()
         if status.get("abort") and not status.get("abortedAt"):
             status["abortedAt"] = rfc3339(self.now)
+        elif not status.get("abort"):
+            self._remove_abort()
         aborted = bool(status.get("abort"))
         active_name = bluegreen["activeService"]
         preview_name = bluegreen.get("previewService")

@@ -167,6 +167,67 @@ FUNCTIONS = (
     "clamp_max",
     "time",
 )
+#: Real PromQL that this subset does not evaluate (a clear refusal, not "unknown").
+UNSUPPORTED = frozenset(
+    [
+        "topk",
+        "bottomk",
+        "quantile",
+        "stddev",
+        "stdvar",
+        "count_values",
+        "group",
+        "limitk",
+        "limit_ratio",
+        "avg_over_time",
+        "sum_over_time",
+        "min_over_time",
+        "max_over_time",
+        "count_over_time",
+        "quantile_over_time",
+        "stddev_over_time",
+        "stdvar_over_time",
+        "last_over_time",
+        "present_over_time",
+        "absent",
+        "absent_over_time",
+        "changes",
+        "resets",
+        "delta",
+        "idelta",
+        "deriv",
+        "predict_linear",
+        "holt_winters",
+        "label_replace",
+        "label_join",
+        "sort",
+        "sort_desc",
+        "sort_by_label",
+        "sort_by_label_desc",
+        "timestamp",
+        "exp",
+        "ln",
+        "log2",
+        "log10",
+        "sqrt",
+        "sgn",
+        "clamp",
+        "histogram_count",
+        "histogram_sum",
+        "histogram_avg",
+        "histogram_fraction",
+        "histogram_stddev",
+        "histogram_stdvar",
+        "day_of_month",
+        "day_of_week",
+        "day_of_year",
+        "days_in_month",
+        "hour",
+        "minute",
+        "month",
+        "year",
+    ]
+)
 #: Lowest to highest; ``^`` is right-associative.
 _PRECEDENCE = [
     ("or",),
@@ -182,7 +243,7 @@ _PRECEDENCE = [
 _TOKEN = re.compile(
     r"""
     (?P<space>\s+|\#[^\n]*)
-  | (?P<duration>(?:\d+(?:ms|y|w|d|h|m|s))+)(?![A-Za-z_:0-9])
+  | (?P<duration>(?:\d+(?:ms|y|w|d|h|m|s))+)(?![A-Za-z_0-9])
   | (?P<number>0x[0-9a-fA-F]+|(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)
   | (?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`)
   | (?P<name>[A-Za-z_:][A-Za-z0-9_:]*)
@@ -330,7 +391,8 @@ class _Parser:
                     bracket.position,
                 )
             token = self._take()
-            if self._at(":"):
+            following = self._peek()
+            if following is not None and following.text.startswith(":"):
                 raise PromQLError(
                     "subqueries are not supported by the simulated Prometheus", token.position
                 )
@@ -368,6 +430,10 @@ class _Parser:
         if token.kind != "name":
             raise PromQLError(f"unexpected {token.text!r}", token.position)
         name = token.text
+        if name in UNSUPPORTED and self._at("(", "by", "without"):
+            raise PromQLError(
+                f"{name}() is not supported by the simulated Prometheus", token.position
+            )
         if name in AGGREGATIONS:
             return self._aggregation(name)
         if self._at("("):
