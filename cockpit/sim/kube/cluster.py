@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,6 +42,10 @@ from cockpit.sim.kube.store import (
 )
 from cockpit.sim.metrics import promql
 
+log = logging.getLogger(__name__)
+
+#: A reconcile that failed is tried again this much later.
+RETRY_AFTER_ERROR = timedelta(seconds=10)
 #: Split changes kept per workload (the traffic model reads them at start).
 HISTORY_SECONDS = 3 * 3600
 #: A workload never wakes sooner than this after its last sync (guards a busy loop).
@@ -81,6 +86,7 @@ class Cluster:
         self.analysis = AnalysisRuns(self.store, self._measure)
         self.rollouts = Rollouts(self.store, self.index, self.replicasets, self.analysis)
         self.deployments = Deployments(self.store, self.index, self.replicasets)
+        self._seeder = Seeder(self.store, self.replicasets, world.versions)
         self.split_listeners: list[SplitListener] = []
         self._workloads: dict[tuple[str, str], Workload] = {}
         self._by_env: dict[tuple[str, str], Workload] = {}
@@ -97,7 +103,11 @@ class Cluster:
     def deploy(self, service: str, environment: str, sha: str) -> None:
         """Set the workload's image to the build of ``sha`` (``kubectl argo rollouts set
         image`` / ``kubectl set image``); the controllers take it from there."""
-        workload = self._by_env[(service, environment)]
+        moment = max(self.world.clock.now(), self._last_now)
+        workload = self._by_env.get((service, environment))
+        if workload is None:
+            self._first_deploy(service, environment, sha, moment)
+            return
         rtype = ROLLOUT if workload.kind == "Rollout" else DEPLOYMENT
         obj = self.store.get(rtype, workload.namespace, workload.name)
         image = self.world.versions.image(service, sha)
@@ -110,7 +120,22 @@ class Cluster:
             self.store.replace(rtype, obj)
         finally:
             self._busy = False
-        self._schedule(workload, max(self.world.clock.now(), self._last_now))
+        self._schedule(workload, moment)
+
+    def _first_deploy(self, service: str, environment: str, sha: str, moment: datetime) -> None:
+        spec = self.world.scenario.service(service)
+        env = spec.env(environment)
+        self._busy = True
+        try:
+            seeded = self._seeder.first_deploy(env, spec.group, sha, moment)
+        finally:
+            self._busy = False
+        workload = Workload(
+            seeded.service, seeded.environment, seeded.namespace, seeded.name, seeded.kind
+        )
+        self._workloads[workload.key] = workload
+        self._by_env[(service, environment)] = workload
+        self._schedule(workload, moment)
 
     def step(self, now: datetime) -> None:
         """Run every controller that is due, each at its own instant, up to ``now``."""
@@ -140,7 +165,7 @@ class Cluster:
     # ------------------------------------------------------------------ seeding
 
     def _seed(self, now: datetime) -> None:
-        seeder = Seeder(self.store, self.replicasets, self.world.versions)
+        seeder = self._seeder
         self._busy = True
         try:
             for service in self.world.scenario.services:
@@ -221,7 +246,13 @@ class Cluster:
 
     def _sync(self, workload: Workload, moment: datetime) -> None:
         controller = self.rollouts if workload.kind == "Rollout" else self.deployments
-        wake = controller.sync(workload.namespace, workload.name, moment)
+        try:
+            wake = controller.sync(workload.namespace, workload.name, moment)
+        except Exception:
+            # A real controller logs a failed reconcile and re-queues it with a delay;
+            # one broken workload must not stop the others (or the simulator's ticker).
+            log.exception("reconciling %s %s/%s failed", workload.kind, *workload.key)
+            wake = moment + RETRY_AFTER_ERROR
         self._update_split(workload, moment)
         if wake is not None:
             self._schedule(workload, max(wake, moment + MIN_WAKE))

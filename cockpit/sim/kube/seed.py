@@ -215,6 +215,47 @@ class Seeder:
         workload.history = self._traffic_history(env, steps, history, candidate, times[0], now)
         return workload
 
+    def first_deploy(self, env: EnvSpec, group: str, sha: str, now: datetime) -> SeededWorkload:
+        """An environment's very first deployment: the workload and its services, no status.
+
+        The controller takes it from there (an initial deploy is promoted at once).
+        """
+        self.namespace(env.namespace, now)
+        labels = objects.workload_labels(env.service, group)
+        image = self.versions.image(env.service, sha)
+        selector = {objects.APP_LABEL: env.service}
+        if env.kind == "Deployment":
+            template = objects.pod_template(env.service, image, defaults=True)
+            self.store.create(
+                DEPLOYMENT,
+                objects.deployment(env.service, env.namespace, labels, env.replicas, template, now),
+            )
+            self._service(env.service, env.namespace, selector, now, None)
+            kind = "Deployment"
+        else:
+            template = objects.pod_template(env.service, image, defaults=False)
+            if env.strategy == "bluegreen":
+                strategy = objects.bluegreen_strategy(env.service)
+                names = (f"{env.service}-active", f"{env.service}-preview")
+            else:
+                steps = [step.to_kube() for step in env.steps]
+                strategy = objects.canary_strategy(
+                    env.service, env.environment, steps, env.analysis_from_step
+                )
+                names = (f"{env.service}-stable", f"{env.service}-canary")
+            self.store.create(
+                ROLLOUT,
+                objects.rollout(
+                    env.service, env.namespace, labels, env.replicas, template, strategy, now
+                ),
+            )
+            for name in names:
+                self._service(name, env.namespace, selector, now, env.service)
+            kind = "Rollout"
+        return SeededWorkload(
+            env.service, env.environment, env.namespace, env.service, kind, history=[]
+        )
+
     @staticmethod
     def _candidate_index(env: EnvSpec, steps: list[Obj]) -> int:
         step = env.candidate_step

@@ -15,7 +15,14 @@ from typing import Any
 import pytest
 
 from cockpit.sim import scenario as scenarios
-from cockpit.sim.kube.store import ANALYSIS_RUN, POD, REPLICASET, ROLLOUT, SERVICE
+from cockpit.sim.kube.store import (
+    ANALYSIS_RUN,
+    ANALYSIS_TEMPLATE,
+    POD,
+    REPLICASET,
+    ROLLOUT,
+    SERVICE,
+)
 from cockpit.sim.scenario import StepSpec, VersionProfile
 from tests.argo_plugin import Plugin
 from tests.fake_world import FakeWorld, only, sha_for
@@ -570,3 +577,89 @@ def _time(text: str):  # type: ignore[no-untyped-def]
     moment = parse_time(text)
     assert moment is not None
     return moment
+
+
+def test_promote_at_a_set_weight_step_skips_it_with_the_index_the_plugin_sends() -> None:
+    world = world_with(steps=WALK, analysis_from_step=-1, replicas=10, candidate=None)
+    canary = Canary(world)
+    deploy(world, GOOD)
+    assert canary.status["currentStepIndex"] == 0 and not canary.status.get("pauseConditions")
+    canary.plugin.promote()  # rule c: no pause condition, a canary with steps
+    assert canary.plugin.sent[-1] == (
+        "status",
+        {"status": {"pauseConditions": None, "currentStepIndex": 1}},
+    )
+    canary.step()
+    assert canary.paused_at(1)
+
+
+def test_an_inconclusive_analysis_step_pauses_and_promote_moves_past_it() -> None:
+    steps = (StepSpec(set_weight=50), StepSpec(analysis=True), StepSpec(set_weight=100))
+    world = world_with(steps=steps, analysis_from_step=-1, replicas=4, candidate=None, rps=50.0)
+    canary = Canary(world)
+
+    # Between "clearly good" and "clearly bad" the verdict is Inconclusive.
+    def narrow(template: dict[str, Any]) -> None:
+        metric = template["spec"]["metrics"][0]
+        metric["successCondition"] = "result[0] >= 0.99"
+        metric["failureCondition"] = "result[0] < 0.9"
+
+    canary.store.update(
+        ANALYSIS_TEMPLATE,
+        NS,
+        "success-rate-step",
+        narrow,
+    )
+    deploy(world, VersionProfile(success_rate=0.94, latency_ms=120.0))  # ≈ 0.97 at 50 %
+    canary.advance_until(lambda: bool(canary.status.get("pauseConditions")), limit=900, step=5)
+    status = canary.status
+    assert status["currentStepIndex"] == 1
+    assert [p["reason"] for p in status["pauseConditions"]] == ["InconclusiveAnalysisRun"]
+    assert (status["phase"], status["message"]) == ("Paused", "InconclusiveAnalysisRun")
+    reference = status["canary"]["currentStepAnalysisRunStatus"]
+    assert reference["status"] == "Inconclusive"
+    run = canary.store.get(ANALYSIS_RUN, NS, reference["name"])
+    assert run["metadata"]["labels"]["rollout-type"] == "Step"
+    assert run["metadata"]["labels"]["step-index"] == "1"
+    assert run["status"]["message"].startswith('Metric "success-rate" assessed Inconclusive')
+
+    canary.plugin.promote()  # rule a
+    assert canary.plugin.sent[-1] == (
+        "status",
+        {"status": {"pauseConditions": None, "controllerPause": False, "currentStepIndex": 2}},
+    )
+    canary.step()
+    assert canary.status["currentStepIndex"] == 2
+    canary.advance_until(lambda: canary.status["stableRS"] == canary.status["currentPodHash"])
+
+
+def test_a_first_deploy_creates_the_workload_and_brings_it_up() -> None:
+    world = world_with()
+    world.gitlab.history[("checkout", NS)] = []
+    world.build()  # a cluster that never saw checkout in production
+    assert world.kube.traffic_split("checkout", NS) == []
+    sha = deploy(world, GOOD)
+    canary = Canary(world)
+    canary.advance_until(lambda: canary.status.get("phase") == "Healthy", limit=60)
+    status = canary.status
+    assert status["stableRS"] == status["currentPodHash"]
+    assert status["currentStepIndex"] == len(world.env("checkout", NS).steps)
+    assert canary.revision(status["currentPodHash"]) == 1
+    assert canary.store.find(SERVICE, NS, "checkout-stable") is not None
+    assert world.kube.traffic_split("checkout", NS) == [(sha, 1.0)]
+
+
+def test_a_broken_rollout_is_retried_and_does_not_stop_the_others(caplog) -> None:
+    world = FakeWorld(only(scenarios.load("demo"), ["checkout", "api"]))
+    api = Canary(world, "api")
+    checkout = Canary(world)
+    index = api.status["currentStepIndex"]
+    checkout.store.update(
+        ROLLOUT, NS, "checkout", lambda o: o["spec"].__setitem__("replicas", "many")
+    )
+    world.advance(120, step=5)
+    assert "reconciling Rollout production/checkout failed" in caplog.text
+    assert api.status["currentStepIndex"] > index  # the other rollout kept moving
+    checkout.store.update(ROLLOUT, NS, "checkout", lambda o: o["spec"].__setitem__("replicas", 6))
+    world.advance(20, step=5)
+    assert checkout.status["observedGeneration"] == str(checkout.rollout["metadata"]["generation"])
