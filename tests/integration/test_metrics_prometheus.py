@@ -25,7 +25,7 @@ from cockpit.sim.faults import FaultSet
 from cockpit.sim.metrics.api import create_metrics_app, create_prometheus_app
 from cockpit.sim.statedir import success_rate_query
 from tests.argo_plugin import Plugin
-from tests.fake_world import FakeWorld, only
+from tests.cluster_world import ClusterWorld, only
 from tests.helpers import eventually
 
 pytestmark = [pytest.mark.prometheus, pytest.mark.slow]
@@ -36,7 +36,7 @@ NS = "production"
 
 @dataclass
 class Served:
-    world: FakeWorld
+    world: ClusterWorld
     metrics: str  # host:port of the scrape target
     ours: str  # base URL of the simulated Prometheus
 
@@ -44,7 +44,7 @@ class Served:
 @contextlib.asynccontextmanager
 async def served_world() -> AsyncIterator[Served]:
     base = only(scenarios.load("bad-canary"), ["checkout"])
-    world = FakeWorld(base, clock=SimClock(scale=SCALE))
+    world = ClusterWorld(base, clock=SimClock(scale=SCALE))
     runners = []
     for app in (create_metrics_app(world), create_prometheus_app(world, FaultSet())):
         runner = web.AppRunner(app, access_log=None)

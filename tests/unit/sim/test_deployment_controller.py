@@ -9,7 +9,7 @@ from typing import Any
 from cockpit.sim import scenario as scenarios
 from cockpit.sim.kube.store import DEPLOYMENT, POD, REPLICASET
 from cockpit.sim.scenario import VersionProfile
-from tests.fake_world import FakeWorld, only, sha_for
+from tests.cluster_world import ClusterWorld, only, sha_for
 from tests.helpers import load_fixture
 
 NS = "production"
@@ -18,17 +18,17 @@ REVISION = "deployment.kubernetes.io/revision"
 HISTORY = "deployment.kubernetes.io/revision-history"
 
 
-def auth_world(**changes: Any) -> FakeWorld:
+def auth_world(**changes: Any) -> ClusterWorld:
     base = only(scenarios.load("healthy"), ["auth"])
     spec = base.service("auth")
     production = replace(spec.env(NS), **changes)
-    return FakeWorld(
+    return ClusterWorld(
         replace(base, services=(replace(spec, environments=(spec.env("staging"), production)),))
     )
 
 
 class Auth:
-    def __init__(self, world: FakeWorld) -> None:
+    def __init__(self, world: ClusterWorld) -> None:
         self.world = world
         self.store = world.kube.store
 
@@ -82,7 +82,7 @@ class Auth:
         self.world.step()
 
 
-def new_version(world: FakeWorld, label: str) -> str:
+def new_version(world: ClusterWorld, label: str) -> str:
     sha = world.register("auth", sha_for("auth", label), GOOD)
     return world.versions.image("auth", sha)
 

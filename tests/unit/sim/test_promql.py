@@ -14,7 +14,7 @@ from cockpit.sim.faults import Fault, FaultSet
 from cockpit.sim.metrics import promql
 from cockpit.sim.metrics.api import create_metrics_app, create_prometheus_app
 from cockpit.sim.statedir import latency_query, success_rate_query
-from tests.fake_world import FakeWorld, only
+from tests.cluster_world import ClusterWorld, only
 from tests.helpers import load_fixture
 from tests.shapes import shape_mismatches
 
@@ -212,12 +212,12 @@ def envelope(fixture: str) -> dict:
 
 
 @pytest.fixture
-def world() -> FakeWorld:
-    return FakeWorld(only(scenarios.load("bad-canary"), ["checkout", "notifications"]))
+def world() -> ClusterWorld:
+    return ClusterWorld(only(scenarios.load("bad-canary"), ["checkout", "notifications"]))
 
 
 @pytest.fixture
-async def prometheus(world: FakeWorld) -> AsyncIterator[tuple[TestClient, FaultSet]]:
+async def prometheus(world: ClusterWorld) -> AsyncIterator[tuple[TestClient, FaultSet]]:
     faults = FaultSet()
     client = TestClient(TestServer(create_prometheus_app(world, faults)))
     await client.start_server()
@@ -228,7 +228,7 @@ async def prometheus(world: FakeWorld) -> AsyncIterator[tuple[TestClient, FaultS
 
 
 @pytest.fixture
-async def targets(world: FakeWorld) -> AsyncIterator[TestClient]:
+async def targets(world: ClusterWorld) -> AsyncIterator[TestClient]:
     client = TestClient(TestServer(create_metrics_app(world)))
     await client.start_server()
     try:

@@ -25,7 +25,7 @@ from cockpit.sim.kube.store import (
 )
 from cockpit.sim.scenario import StepSpec, VersionProfile
 from tests.argo_plugin import Plugin
-from tests.fake_world import FakeWorld, only, sha_for
+from tests.cluster_world import ClusterWorld, only, sha_for
 from tests.helpers import load_fixture
 from tests.shapes import shape_mismatches
 
@@ -46,20 +46,22 @@ WALK = (
 )
 
 
-def world_with(service: str = "checkout", scenario: str = "healthy", **changes: Any) -> FakeWorld:
+def world_with(
+    service: str = "checkout", scenario: str = "healthy", **changes: Any
+) -> ClusterWorld:
     """A world with one service, its production environment changed as given."""
     base = only(scenarios.load(scenario), [service])
     spec = base.service(service)
     production = replace(spec.env(NS), **changes) if changes else spec.env(NS)
     staging = spec.env("staging")
     edited = replace(spec, environments=(staging, production))
-    return FakeWorld(replace(base, services=(edited,)))
+    return ClusterWorld(replace(base, services=(edited,)))
 
 
 class Canary:
     """Handles on one rollout: the plugin, the store, and readings of status."""
 
-    def __init__(self, world: FakeWorld, name: str = "checkout") -> None:
+    def __init__(self, world: ClusterWorld, name: str = "checkout") -> None:
         self.world = world
         self.name = name
         self.store = world.kube.store
@@ -118,7 +120,7 @@ class Canary:
 
 
 def deploy(
-    world: FakeWorld, profile: VersionProfile, label: str = "v2", service: str = "checkout"
+    world: ClusterWorld, profile: VersionProfile, label: str = "v2", service: str = "checkout"
 ) -> str:
     sha = world.register(service, sha_for(service, label), profile)
     world.kube.deploy(service, NS, sha)
@@ -564,7 +566,7 @@ def test_manual_pause_holds_the_steps_until_promote() -> None:
 
 def test_an_idle_cluster_writes_nothing() -> None:
     """At steady state a step is free: no object is rewritten, so watches stay quiet."""
-    world = FakeWorld(scenarios.load("healthy"))
+    world = ClusterWorld(scenarios.load("healthy"))
     world.advance(120, step=5)  # let the seeded state settle (nothing should move)
     before = world.kube.store.resource_version
     world.advance(3600, step=30)
@@ -650,7 +652,7 @@ def test_a_first_deploy_creates_the_workload_and_brings_it_up() -> None:
 
 
 def test_a_broken_rollout_is_retried_and_does_not_stop_the_others(caplog) -> None:
-    world = FakeWorld(only(scenarios.load("demo"), ["checkout", "api"]))
+    world = ClusterWorld(only(scenarios.load("demo"), ["checkout", "api"]))
     api = Canary(world, "api")
     checkout = Canary(world)
     index = api.status["currentStepIndex"]

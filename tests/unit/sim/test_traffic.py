@@ -14,14 +14,14 @@ from cockpit.sim.metrics import promql
 from cockpit.sim.metrics.traffic import BUCKETS, Traffic, latency_cdf
 from cockpit.sim.scenario import VersionProfile
 from tests.argo_plugin import Plugin
-from tests.fake_world import FakeWorld, only
+from tests.cluster_world import ClusterWorld, only
 
 NS = "production"
 STABLE = VersionProfile(success_rate=0.9995, latency_ms=120.0)
 CANARY = VersionProfile(success_rate=0.95, latency_ms=260.0)
 
 
-def bad_canary(seed: int = 7) -> FakeWorld:
+def bad_canary(seed: int = 7) -> ClusterWorld:
     """checkout production at 20 % of a 0.95 canary over a 0.9995 stable."""
     base = only(scenarios.load("bad-canary"), ["checkout", "notifications"])
     checkout = base.service("checkout")
@@ -30,10 +30,10 @@ def bad_canary(seed: int = 7) -> FakeWorld:
         replace(checkout, environments=(checkout.env("staging"), production)),
         base.service("notifications"),
     )
-    return FakeWorld(replace(base, services=services), seed=seed)
+    return ClusterWorld(replace(base, services=services), seed=seed)
 
 
-def tags(world: FakeWorld) -> tuple[str, str]:
+def tags(world: ClusterWorld) -> tuple[str, str]:
     stable, canary = world.gitlab.deployed("checkout", NS)[-2:]
     return stable[:8], canary[:8]
 

@@ -1,4 +1,4 @@
-"""A small world for testing the cluster and traffic without the simulated GitLab.
+"""A small world for testing the cluster and traffic parts without the simulated GitLab.
 
 It has what :class:`cockpit.sim.kube.cluster.Cluster` and
 :class:`cockpit.sim.metrics.traffic.Traffic` read from a real ``World``: the scenario,
@@ -36,7 +36,7 @@ class FakeGitLab:
         return None
 
 
-class FakeWorld:
+class ClusterWorld:
     """Scenario + manual clock + versions + GitLab stand-in; ``kube``/``traffic`` built on."""
 
     def __init__(
