@@ -491,7 +491,9 @@ class _Pass:
             if key in (self.desired_hash, stable) or rs["spec"].get("replicas", 0) == 0:
                 continue
             if fully_promoted or SCALE_DOWN_DEADLINE in (rs["metadata"].get("annotations") or {}):
-                delay = int(self.strategy["canary"].get("scaleDownDelaySeconds", 30))
+                delay = int(
+                    self.strategy["canary"].get("scaleDownDelaySeconds", SCALE_DOWN_DELAY_SECONDS)
+                )
                 self.sets[key] = self._scale_down_later(rs, delay)
             else:
                 # An intermediate version (V1 → V2 → V3 mid-update) gets no traffic: go now.
