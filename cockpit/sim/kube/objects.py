@@ -447,13 +447,50 @@ def pod(
     template = rs["spec"]["template"]
     name = f"{rs['metadata']['name']}-{suffix}"
     spec = copy.deepcopy(template["spec"])
+    token = f"kube-api-access-{suffix}"
+    for container in spec.get("containers") or []:
+        container["volumeMounts"] = [
+            {
+                "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount",
+                "name": token,
+                "readOnly": True,
+            }
+        ]
     spec.update(
         {
             "enableServiceLinks": True,
             "nodeName": node,
+            "preemptionPolicy": "PreemptLowerPriority",
             "priority": 0,
             "serviceAccount": "default",
             "serviceAccountName": "default",
+            # What admission adds to every pod.
+            "tolerations": [
+                {
+                    "effect": "NoExecute",
+                    "key": f"node.kubernetes.io/{reason}",
+                    "operator": "Exists",
+                    "tolerationSeconds": 300,
+                }
+                for reason in ("not-ready", "unreachable")
+            ],
+            "volumes": [
+                {
+                    "name": token,
+                    "projected": {
+                        "defaultMode": 420,
+                        "sources": [
+                            {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
+                            {
+                                "configMap": {
+                                    "items": [{"key": "ca.crt", "path": "ca.crt"}],
+                                    "name": "kube-root-ca.crt",
+                                }
+                            },
+                        ],
+                    },
+                }
+            ],
         }
     )
     started = rfc3339(created)
