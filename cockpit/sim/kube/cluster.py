@@ -190,7 +190,9 @@ class Cluster:
                     )
                     self._workloads[workload.key] = workload
                     self._by_env[(workload.service, workload.environment)] = workload
-                    self._schedule(workload, now)
+                    if env.candidate is not None:
+                        # Calm workloads are seeded complete: nothing to do until a write.
+                        self._schedule(workload, now)
         finally:
             self._busy = False
         for service in self.world.scenario.services:
