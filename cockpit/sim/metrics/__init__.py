@@ -1,0 +1,1 @@
+"""The simulated services' metrics: traffic model, /metrics exposition, a Prometheus query API."""
