@@ -528,7 +528,8 @@ def _abort(row: _Row, rollout: Rollout, intent: str) -> ActionPlan:
         changes=changes,
         request=_lines(writes),
         writes=writes,
-        audit_target=_revision_target(rollout, stable),
+        audit_target=f"{_revision_target(rollout, stable)}, leaving "
+        + (f"revision {moving.number}" if moving else "the new version"),
         **_shas(row, moving, stable),
         **_workload(row, rollout),
     )

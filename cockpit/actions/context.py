@@ -14,7 +14,6 @@ import contextlib
 import getpass
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -51,22 +50,42 @@ def _ignore(key: EnvKey) -> None:
     """The refresh callback when there is no engine to refresh."""
 
 
-@dataclass
 class ActionContext:
-    """See the module docstring. ``gitlab`` and ``kube`` are the engine's sources."""
+    """See the module docstring.
 
-    config: Config
-    gitlab: Any | None
-    kube: Any | None
-    audit: AuditLog
-    refresh: Callable[[EnvKey], None] = _ignore
-    #: ``--read-only`` (the configuration's own flags are read from ``config``).
-    read_only: bool = False
-    local_user: str = field(default_factory=local_username)
-    clock: Callable[[], datetime] = _utcnow
-    _in_flight: set[tuple[EnvKey, str]] = field(default_factory=set, init=False, repr=False)
-    _gitlab_user: asyncio.Task[str] | None = field(default=None, init=False, repr=False)
-    _kube_servers: dict[str | None, str] = field(default_factory=dict, init=False, repr=False)
+    Give the ``engine`` (its configuration, sources and refresh are used) or the parts
+    one by one; ``audit`` defaults to the XDG audit log, masking the GitLab token.
+    """
+
+    def __init__(
+        self,
+        config: Config | None = None,
+        *,
+        engine: Any = None,
+        gitlab: Any = None,
+        kube: Any = None,
+        audit: AuditLog | None = None,
+        refresh: Callable[[EnvKey], None] | None = None,
+        read_only: bool = False,
+        local_user: str | None = None,
+        clock: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        if config is None:
+            if engine is None:
+                raise TypeError("ActionContext needs a config or an engine")
+            config = engine.config
+        self.config: Config = config
+        self.gitlab = gitlab if gitlab is not None else getattr(engine, "gitlab", None)
+        self.kube = kube if kube is not None else getattr(engine, "kube", None)
+        self.audit = audit or AuditLog(audit_log_path(), secrets=secrets_of(config))
+        self.refresh: Callable[[EnvKey], None] = refresh or getattr(engine, "refresh", _ignore)
+        #: ``--read-only`` (the configuration's own flags are read from ``config``).
+        self.read_only = read_only
+        self.local_user = local_user or local_username()
+        self.clock = clock
+        self._in_flight: set[tuple[EnvKey, str]] = set()
+        self._gitlab_user: asyncio.Future[str] | None = None
+        self._kube_servers: dict[str | None, str] = {}
 
     @classmethod
     def from_engine(
@@ -77,16 +96,7 @@ class ActionContext:
         audit: AuditLog | None = None,
         local_user: str | None = None,
     ) -> ActionContext:
-        config: Config = engine.config
-        return cls(
-            config=config,
-            gitlab=engine.gitlab,
-            kube=engine.kube,
-            audit=audit or AuditLog(audit_log_path(), secrets=secrets_of(config)),
-            refresh=engine.refresh,
-            read_only=read_only,
-            local_user=local_user or local_username(),
-        )
+        return cls(engine=engine, read_only=read_only, audit=audit, local_user=local_user)
 
     # ------------------------------------------------------------------ configuration
 
