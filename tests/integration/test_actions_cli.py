@@ -4,79 +4,51 @@ the requests the servers received."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from cockpit import cli
+from cockpit.sim.background import BackgroundSimulator
 from cockpit.sim.clock import SimClock
 from cockpit.sim.faults import RecordedRequest
 from cockpit.sim.kube.store import ROLLOUT
-from cockpit.sim.server import Simulator, simulate
 
 STATUS = "/apis/argoproj.io/v1alpha1/namespaces/production/rollouts/checkout/status"
 
 
-class SimThread:
-    def __init__(self, scenario: str, directory: Path) -> None:
+class World:
+    """The bad canary on the simulator's own thread, with a manual clock."""
+
+    def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self._scenario = scenario
-        self._ready = threading.Event()
-        self._loop = asyncio.new_event_loop()
-        self._stop: asyncio.Event | None = None
-        self.sim: Simulator | None = None
-        self._thread = threading.Thread(target=self._main, daemon=True)
-
-    def _main(self) -> None:
-        self._loop.run_until_complete(self._serve())
-
-    async def _serve(self) -> None:
-        self._stop = asyncio.Event()
-        clock = SimClock(manual=True)
-        async with simulate(self._scenario, clock=clock, state_dir=self.directory) as sim:
-            self.sim = sim
-            self._ready.set()
-            await self._stop.wait()
-
-    def start(self) -> None:
-        self._thread.start()
-        assert self._ready.wait(30), "the simulator did not start"
-
-    def stop(self) -> None:
-        assert self._stop is not None
-        self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(10)
-
-    def writes(self) -> list[RecordedRequest]:
-        assert self.sim is not None
-        return [r for r in list(self.sim.faults.request_log) if r.is_write]
-
-    def rollout(self) -> dict:  # type: ignore[type-arg]
-        assert self.sim is not None
-
-        async def read() -> dict:  # type: ignore[type-arg]
-            await self.sim.advance(1)  # type: ignore[union-attr]
-            return self.sim.world.kube.store.get(ROLLOUT, "production", "checkout")  # type: ignore[union-attr]
-
-        return asyncio.run_coroutine_threadsafe(read(), self._loop).result(10)
+        self.background = BackgroundSimulator("bad-canary", clock=SimClock(manual=True))
+        self.sim = self.background.start()
+        self.sim.write_state_dir(directory)
 
     @property
     def config(self) -> str:
         return str(self.directory / "cockpit.toml")
 
+    def writes(self) -> list[RecordedRequest]:
+        return [r for r in list(self.sim.faults.request_log) if r.is_write]
+
+    def rollout(self) -> dict:  # type: ignore[type-arg]
+        """The Rollout once the controllers had a simulated second to react."""
+        self.background.call(self.sim.advance, 1)
+        store = self.sim.world.kube.store
+        return self.background.call(store.get, ROLLOUT, "production", "checkout")
+
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[SimThread]:
-    thread = SimThread("bad-canary", tmp_path / "sim")
-    thread.start()
+def world(tmp_path: Path) -> Iterator[World]:
+    running = World(tmp_path / "sim")
     try:
-        yield thread
+        yield running
     finally:
-        thread.stop()
+        running.background.stop()
 
 
 def audit_records(capsys: pytest.CaptureFixture[str]) -> list[dict]:  # type: ignore[type-arg]
@@ -86,7 +58,7 @@ def audit_records(capsys: pytest.CaptureFixture[str]) -> list[dict]:  # type: ig
 
 
 def test_rollback_with_yes_aborts_the_canary_and_is_audited_once(
-    world: SimThread, capsys: pytest.CaptureFixture[str]
+    world: World, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code = cli.main(
         ["rollback", "checkout", "--env", "production", "--yes", "--config", world.config]
@@ -107,7 +79,7 @@ def test_rollback_with_yes_aborts_the_canary_and_is_audited_once(
 
 
 def test_dry_run_prints_the_exact_request_and_sends_nothing(
-    world: SimThread, capsys: pytest.CaptureFixture[str]
+    world: World, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code = cli.main(
         ["rollback", "checkout", "--env", "production", "--dry-run", "--config", world.config]
@@ -126,7 +98,7 @@ def test_dry_run_prints_the_exact_request_and_sends_nothing(
 
 
 def test_read_only_exits_1_changes_nothing_and_audits_the_refusal(
-    world: SimThread, capsys: pytest.CaptureFixture[str]
+    world: World, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code = cli.main(
         [
@@ -167,7 +139,7 @@ def test_read_only_exits_1_changes_nothing_and_audits_the_refusal(
 
 
 def test_without_a_terminal_and_without_yes_nothing_is_sent(
-    world: SimThread, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    world: World, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("sys.stdin.isatty", lambda: False)
     code = cli.main(["rollback", "checkout", "--env", "production", "--config", world.config])
@@ -178,7 +150,7 @@ def test_without_a_terminal_and_without_yes_nothing_is_sent(
 
 
 def test_on_a_terminal_it_asks_and_n_sends_nothing_while_y_sends(
-    world: SimThread, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    world: World, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("sys.stdin.isatty", lambda: True)
     answers = iter(["n", "y"])
@@ -199,7 +171,7 @@ def test_on_a_terminal_it_asks_and_n_sends_nothing_while_y_sends(
 
 
 def test_promote_full_sends_the_full_promotion(
-    world: SimThread, capsys: pytest.CaptureFixture[str]
+    world: World, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code = cli.main(
         ["promote", "checkout", "--env", "production", "--full", "--yes", "--config", world.config]
@@ -211,7 +183,7 @@ def test_promote_full_sends_the_full_promotion(
 
 
 def test_usage_errors_exit_2_and_name_the_choices(
-    world: SimThread, capsys: pytest.CaptureFixture[str]
+    world: World, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert cli.main(["rollback", "checkout", "--yes", "--config", world.config]) == 2
     assert "give --env (one of: staging, production)" in capsys.readouterr().err
@@ -223,7 +195,7 @@ def test_usage_errors_exit_2_and_name_the_choices(
 
 
 def test_a_key_that_does_nothing_here_exits_1_with_the_reason(
-    world: SimThread, capsys: pytest.CaptureFixture[str]
+    world: World, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code = cli.main(["abort", "checkout", "--env", "staging", "--yes", "--config", world.config])
     assert code == 1
