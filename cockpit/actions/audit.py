@@ -25,7 +25,6 @@ from typing import Any
 
 from cockpit.sources.errors import scrub
 
-RESULTS = ("ok", "failed", "refused")
 #: The actor of writes a person confirmed.
 PERSON = "person"
 #: The actor of the health guard's automatic aborts.

@@ -52,6 +52,7 @@ from cockpit.actions.targets import (
 from cockpit.config import EnvironmentConfig, ServiceConfig
 from cockpit.model import (
     Deployment,
+    EnvKey,
     FeatureFlag,
     HealthStatus,
     Job,
@@ -111,7 +112,7 @@ class _Row:
     now: datetime
 
     @property
-    def key(self) -> Any:
+    def key(self) -> EnvKey:
         return self.state.key
 
     @property
@@ -225,7 +226,7 @@ def _weight_after(rollout: Rollout, index: int) -> int | None:
     return None
 
 
-def _canary_and_stable(row: _Row, rollout: Rollout) -> tuple[Revision | None, Revision | None]:
+def _canary_and_stable(rollout: Rollout) -> tuple[Revision | None, Revision | None]:
     return (
         revision_by_hash(rollout.revisions, rollout.current_hash),
         revision_by_hash(rollout.revisions, rollout.stable_hash),
@@ -283,7 +284,7 @@ def _promote_step(row: _Row, rollout: Rollout) -> ActionPlan | NoAction:
     writes = promote_writes(target, _model_object(rollout))
     if not writes:
         return NoAction(f"nothing to promote on {row.key}: the plugin would send nothing")
-    canary, stable = _canary_and_stable(row, rollout)
+    canary, stable = _canary_and_stable(rollout)
     index = rollout.step_index
     changes: list[str] = []
     if rollout.strategy is Strategy.CANARY and index is not None:
@@ -408,7 +409,7 @@ def _promote_full(row: _Row, job: Job | None, flag: FeatureFlag | None) -> Actio
     if rollout.current_hash is None or rollout.current_hash == rollout.stable_hash:
         return NoAction(f"nothing is rolling out on {row.key}: full promote does not apply")
     writes = promote_full_writes(row.kube_target(rollout), _model_object(rollout))
-    canary, stable = _canary_and_stable(row, rollout)
+    canary, stable = _canary_and_stable(rollout)
     blue_green = rollout.strategy is Strategy.BLUEGREEN
     if blue_green:
         summary = (
@@ -495,7 +496,7 @@ def _abort_intent(row: _Row, job: Job | None, flag: FeatureFlag | None) -> Actio
 
 def _abort(row: _Row, rollout: Rollout, intent: str) -> ActionPlan:
     writes = abort_writes(row.kube_target(rollout))
-    canary, stable = _canary_and_stable(row, rollout)
+    canary, stable = _canary_and_stable(rollout)
     if rollout.strategy is Strategy.BLUEGREEN:
         kind = "blue-green"
         summary = (
@@ -653,7 +654,7 @@ def _retry(row: _Row, job: Job | None, flag: FeatureFlag | None) -> ActionPlan |
     if rollout is None or rollout.kind != "Rollout" or not rollout.aborted:
         return NoAction(f"{row.key} is not an aborted rollout: retry does not apply")
     writes = retry_writes(row.kube_target(rollout))
-    canary, stable = _canary_and_stable(row, rollout)
+    canary, stable = _canary_and_stable(rollout)
     first = rollout.steps[0].text if rollout.steps else None
     return _plan(
         row,

@@ -2,7 +2,7 @@
 
 :class:`ActionContext` is built once per session, usually from the engine
 (:meth:`ActionContext.from_engine`), and passed to ``enrich`` and ``execute``. It owns
-the in-flight guard (one write at a time per row and intent), the cached GitLab user
+the in-flight guard (one write at a time per row and action), the cached GitLab user
 name for the audit log, and the engine's refresh callback. Its :meth:`plan` is
 :func:`cockpit.actions.plan` bound to the row's configuration and read-only rules.
 """
@@ -147,15 +147,15 @@ class ActionContext:
 
     # ------------------------------------------------------------------ the in-flight guard
 
-    def claim(self, key: EnvKey, intent: str) -> bool:
-        """Mark (row, intent) as being written; False when it already is."""
-        if (key, intent) in self._in_flight:
+    def claim(self, key: EnvKey, operation: str) -> bool:
+        """Mark (row, operation) as being written; False when it already is."""
+        if (key, operation) in self._in_flight:
             return False
-        self._in_flight.add((key, intent))
+        self._in_flight.add((key, operation))
         return True
 
-    def release(self, key: EnvKey, intent: str) -> None:
-        self._in_flight.discard((key, intent))
+    def release(self, key: EnvKey, operation: str) -> None:
+        self._in_flight.discard((key, operation))
 
     # ------------------------------------------------------------------ who
 

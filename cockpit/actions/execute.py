@@ -9,8 +9,8 @@ classified, and "rollback crosses N migrations (…)" lands in the warnings, str
 one is destructive.
 
 ``execute`` is the only place a write leaves cockpit. In order: the in-flight guard (a
-second execution for the same row and intent while one runs is refused: a double
-press never writes twice), read-only (refused here, whatever the UI showed), the live
+second execution of the same action on the same row while one runs is refused: a
+double press never writes twice, nor do a person and the health guard aborting at once), read-only (refused here, whatever the UI showed), the live
 re-check (the workload is read again; if what the action depends on moved — no longer
 paused, another step, aborted meanwhile, another revision — nothing is sent and the
 message says what changed), the writes (the plugin's 404 fallback for the status
@@ -45,6 +45,7 @@ from cockpit.actions.requests import (
     selector_labels,
 )
 from cockpit.config import EnvironmentConfig, ServiceConfig
+from cockpit.errors import UsageError
 from cockpit.model import SourceName
 from cockpit.sources.errors import SourceError
 from cockpit.sources.rollouts import parse_deployment_workload, parse_rollout
@@ -236,7 +237,10 @@ async def execute(plan: ActionPlan, ctx: ActionContext, *, actor: str = PERSON) 
 
     ``actor`` is who decided: a person (the default) or ``cockpit health guard``.
     """
-    if not ctx.claim(plan.key, plan.intent):
+    # Keyed by what is done, not by the key pressed: a person's r and the health guard's
+    # abort are the same write.
+    doing = plan.operation or plan.intent
+    if not ctx.claim(plan.key, doing):
         return await _finish(
             plan,
             ctx,
@@ -248,7 +252,7 @@ async def execute(plan: ActionPlan, ctx: ActionContext, *, actor: str = PERSON) 
     try:
         return await _execute(plan, ctx, actor)
     finally:
-        ctx.release(plan.key, plan.intent)
+        ctx.release(plan.key, doing)
 
 
 async def _execute(plan: ActionPlan, ctx: ActionContext, actor: str) -> ActionResult:
@@ -256,7 +260,10 @@ async def _execute(plan: ActionPlan, ctx: ActionContext, actor: str) -> ActionRe
     reason = ctx.read_only_reason(plan.key) or plan.read_only
     if reason:
         return await _finish(plan, ctx, actor, "refused", f"{plan.title} refused: {reason}", ())
-    service, env = ctx.row(plan.key)
+    try:
+        service, env = ctx.row(plan.key)
+    except UsageError as error:
+        return await _finish(plan, ctx, actor, "refused", f"{error}: nothing was sent", ())
     project = plan.project or service.gitlab_project
     revision = plan.undo_revision
     if plan.operation in KUBE_OPERATIONS:
@@ -267,7 +274,10 @@ async def _execute(plan: ActionPlan, ctx: ActionContext, actor: str) -> ActionRe
                 plan, ctx, actor, "refused", f"{refusal.message}; nothing was sent", ()
             )
         except SourceError as error:
-            message = f"{error.message}; cockpit could not re-read {plan.workload} before writing, so nothing was sent"
+            message = (
+                f"{error.message}; cockpit could not re-read {plan.workload} before writing, "
+                "so nothing was sent"
+            )
             return await _finish(plan, ctx, actor, "failed", message, ())
         revision = live_revision or revision
     else:
@@ -276,6 +286,10 @@ async def _execute(plan: ActionPlan, ctx: ActionContext, actor: str) -> ActionRe
                 plan, ctx, actor, "refused", "GitLab is not configured: nothing was sent", ()
             )
         writes = _gitlab_writes(plan, project)
+    if not writes:
+        return await _finish(
+            plan, ctx, actor, "refused", f"{plan.title}: there is nothing to send", ()
+        )
     sent: list[str] = []
     answer: Any = None
     for write in writes:
@@ -284,6 +298,7 @@ async def _execute(plan: ActionPlan, ctx: ActionContext, actor: str) -> ActionRe
         except SourceError as error:
             sent.append(request_line(write.request))
             message = explain(error, plan, write, project=project, sent_before=len(sent) - 1)
+            ctx.refresh(plan.key)  # whatever reached the system, the row must show it
             return await _finish(plan, ctx, actor, "failed", message, tuple(sent))
         sent.append(line)
     ctx.refresh(plan.key)

@@ -29,24 +29,6 @@ INTENTS: dict[str, str] = {
     "flag-toggle": "toggle flag",  # space in the flag list
 }
 
-#: What is actually done (an intent resolves to one of these, depending on the state).
-OPERATIONS = (
-    "promote",
-    "promote-full",
-    "switch",
-    "abort",
-    "retry",
-    "undo",
-    "redeploy",
-    "play-gate",
-    "job-play",
-    "job-retry",
-    "job-cancel",
-    "flag-toggle",
-)
-
-SEVERITIES = ("normal", "strong")
-
 
 @dataclass(frozen=True)
 class NoAction:
@@ -76,7 +58,8 @@ class ActionPlan:
     production: bool
     #: The exact HTTP request(s), one printable line each (no token, ever).
     request: tuple[str, ...]
-    #: What is done: one of OPERATIONS (``rollback`` may be ``abort``, ``undo`` or ``redeploy``).
+    #: What is done: promote, switch, promote-full, abort, retry, undo, redeploy, play-gate,
+    #: job-play, job-retry, job-cancel or flag-toggle (``rollback`` is abort, undo or redeploy).
     operation: str = ""
     #: The writes, in order (empty for an undo until the live ReplicaSets are read).
     writes: tuple[Write, ...] = ()

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from cockpit.model import Deployment, SourceName
+from cockpit.model import Deployment
 from cockpit.sources.gitlab import feature_flag_request, job_action_request, redeploy_request
 from cockpit.sources.kube import PatchKind, patch_request
 from cockpit.sources.writes import WriteRequest
@@ -424,7 +424,3 @@ def redeploy_write(project: str, deployment: Deployment) -> Write:
 
 def flag_write(project: str, name: str, active: bool) -> Write:
     return Write(request=feature_flag_request(project, name, active), project=project)
-
-
-def is_kube(write: Write) -> bool:
-    return write.request.source is SourceName.KUBE

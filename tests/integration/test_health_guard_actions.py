@@ -3,6 +3,7 @@ once per revision when the environment asks for it, and never writes in read-onl
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import replace
 from datetime import timedelta
@@ -123,3 +124,19 @@ async def test_the_guard_follows_engine_updates_and_forgets_rows_without_a_canar
         done = replace(state, rollout=replace(state.rollout, aborted=True))  # type: ignore[type-var]
         assert guard.check(done) is None and state.key not in guard.reports
         stop()
+
+
+async def test_a_person_and_the_guard_aborting_at_once_send_one_abort(tmp_path: Path) -> None:
+    from cockpit.actions import execute
+
+    async with rig(tmp_path, "bad-canary", rows=CHECKOUT, configure=auto_abort) as r:
+        person = await r.plan("checkout", "production", "rollback")
+        guard = HealthGuard(r.ctx)
+        mine = asyncio.ensure_future(execute(person, r.ctx))
+        guard.check(failing(r))
+        result = await mine
+        await guard.settle()
+        assert len(r.writes()) == 1
+        results = sorted(json.loads(line)["result"] for line in r.audit_text().splitlines())
+        assert results == ["ok", "refused"]
+        assert result.ok or "already being sent" in result.message
