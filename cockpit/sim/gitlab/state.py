@@ -505,7 +505,6 @@ def _env(spec: ServiceSpec, name: str) -> EnvSpec | None:
     return next((e for e in spec.environments if e.environment == name), None)
 
 
-
 def _changes(project: Project, plan: CommitPlan) -> tuple[Change, ...]:
     repo = project.repo
     head = repo.head
