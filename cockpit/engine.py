@@ -242,10 +242,12 @@ class Engine:
         kube: object | None = None,
         prometheus: object | None = None,
         clock: Callable[[], datetime] = utcnow,
+        wall_clock: Callable[[], datetime] = utcnow,
         rng: random.Random | None = None,
     ) -> None:
         self.config = config
         self._clock = clock
+        self._wall_clock = wall_clock
         self._rng = rng or random.Random()
         self.gitlab = gitlab if gitlab is not None else self._make_gitlab()
         self.kube = kube if kube is not None else self._make_kube()
@@ -325,7 +327,15 @@ class Engine:
         return MappingProxyType(self._published)
 
     def now(self) -> datetime:
+        """World time: what time it is in the systems watched (ages of events, query windows).
+
+        The wall clock, except in a simulated world that runs faster (``cockpit demo``).
+        """
         return self._clock()
+
+    def wall_now(self) -> datetime:
+        """Wall-clock time: how fresh each source's data is, and when to poll again."""
+        return self._wall_clock()
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         self._listeners.append(listener)
@@ -451,7 +461,7 @@ class Engine:
         gitlab = self.gitlab
         assert gitlab is not None
         pipeline = await gitlab.pipeline(project.path, project.ref)
-        now = self.now()
+        now = self.wall_now()
         pipeline_changed = pipeline is None or pipeline.updated_at != project.pipeline_updated
         project.pipeline_updated = pipeline.updated_at if pipeline else None
         moving = self._project_moving(project) or (
@@ -491,7 +501,7 @@ class Engine:
             if flags is not None and row.flags != flags:
                 row.flags = flags
                 changed = True
-            self._ok(row, SourceName.GITLAB, now, changed)
+            self._ok(row, SourceName.GITLAB, changed)
         moving = moving or self._project_moving(project)
         return adaptive_interval(moving=moving, active=poll.gitlab_active, idle=poll.gitlab_idle)
 
@@ -632,7 +642,7 @@ class Engine:
             rollout = parse_deployment_workload(obj, replicasets)
         changed = rollout != row.rollout
         row.rollout = rollout
-        self._ok(row, SourceName.KUBE, now, changed)
+        self._ok(row, SourceName.KUBE, changed)
         if changed and rollout.in_progress:
             # A rollout started moving: health and pipeline deserve a fresh look now.
             health = self._health_pollers.get(row.key)
@@ -694,7 +704,7 @@ class Engine:
         )
         changed = health != row.health
         row.health = health
-        self._ok(row, SourceName.PROMETHEUS, now, changed)
+        self._ok(row, SourceName.PROMETHEUS, changed)
         moving = row.rollout is not None and row.rollout.in_progress
         poll = self.config.poll
         return adaptive_interval(moving=moving, active=poll.prometheus_active, idle=poll.prometheus)
@@ -709,7 +719,8 @@ class Engine:
             return poll.prometheus
         return None  # a watch is quiet when nothing changes: only errors make it stale
 
-    def _ok(self, row: _Row, source: SourceName, now: datetime, changed: bool) -> None:
+    def _ok(self, row: _Row, source: SourceName, changed: bool) -> None:
+        now = self.wall_now()
         row.fresh[source] = now
         current = row.sources.get(source)
         if current is None:
@@ -724,7 +735,7 @@ class Engine:
         self._check_ready()
 
     def _failed(self, keys: Iterable[EnvKey], source: SourceName, error: SourceError) -> None:
-        now = self.now()
+        now = self.wall_now()
         for key in keys:
             row = self._rows[key]
             current = row.sources.get(source)
@@ -753,7 +764,7 @@ class Engine:
         """Once a second: mark sources whose data has grown old, without any event."""
         while True:
             await asyncio.sleep(1.0)
-            now = self.now()
+            now = self.wall_now()
             for row in self._rows.values():
                 for source, status in list(row.sources.items()):
                     interval = self._expected_interval(row, source)

@@ -40,7 +40,9 @@ def run(args: argparse.Namespace) -> int:
         try:
             simulator.write_state_dir(Path(directory))
             config = load(Path(directory) / "cockpit.toml", environ={})
-            engine = Engine(config)
+            # Ages of deployments, pause time left and query windows follow the world's
+            # (sped-up) clock; freshness of the data follows the wall clock.
+            engine = Engine(config, clock=simulator.clock.now)
             return run_app(
                 engine,
                 read_only=bool(args.read_only or config.read_only),

@@ -6,24 +6,25 @@ import argparse
 import asyncio
 import signal
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from cockpit.sim.scenario import ScenarioError, available
 
 
 async def _serve(args: argparse.Namespace, state_dir: Path) -> None:
+    from cockpit.sim.clock import SimClock
     from cockpit.sim.server import simulate
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    async with simulate(
-        args.scenario,
-        seed=args.seed,
-        time_scale=args.time_scale or 1.0,
-        state_dir=state_dir,
-    ) as sim:
+    # A cockpit in another process reads the wall clock: the world starts at the current
+    # second so that ages agree (with a time scale above 1 the world runs ahead of it).
+    start = datetime.now(UTC).replace(microsecond=0)
+    clock = SimClock(start, scale=args.time_scale or 1.0)
+    async with simulate(args.scenario, seed=args.seed, clock=clock, state_dir=state_dir) as sim:
         urls = sim.urls
         assert urls is not None
         print(

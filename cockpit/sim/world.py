@@ -50,14 +50,29 @@ class VersionBook:
         self.group = group
         self._by_sha: dict[tuple[str, str], Version] = {}
         self._by_tag: dict[tuple[str, str], Version] = {}
+        self._per_environment: dict[tuple[str, str, str], Version] = {}
 
-    def register(self, service: str, sha: str, profile: VersionProfile) -> Version:
+    def register(
+        self, service: str, sha: str, profile: VersionProfile, *, environment: str | None = None
+    ) -> Version:
+        """Record a build; with ``environment``, how it behaves there only.
+
+        A bug can show only under one environment's traffic: the bad canary's build
+        also ran in staging, where its few requests looked fine.
+        """
         version = Version(service, sha, profile)
+        if environment is not None:
+            self._per_environment[(service, sha, environment)] = version
+            return version
         self._by_sha[(service, sha)] = version
         self._by_tag[(service, version.tag)] = version
         return version
 
-    def get(self, service: str, sha: str) -> Version | None:
+    def get(self, service: str, sha: str, environment: str | None = None) -> Version | None:
+        if environment is not None:
+            specific = self._per_environment.get((service, sha, environment))
+            if specific is not None:
+                return specific
         return self._by_sha.get((service, sha))
 
     def image(self, service: str, sha: str) -> str:

@@ -115,6 +115,9 @@ class FakeEngine:
     def now(self) -> datetime:
         return self.clock
 
+    def wall_now(self) -> datetime:
+        return self.clock
+
     def publish(self, *states: ServiceState) -> None:
         """Replace rows and notify subscribers with the keys that really changed."""
         changed = frozenset(s.key for s in states if self._states.get(s.key) != s)

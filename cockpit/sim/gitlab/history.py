@@ -280,8 +280,9 @@ def _final_push(
         ends_before = -timedelta(minutes=rng.uniform(12, 18))
     candidate = spec.pipeline is None and any(e.candidate is not None for e in spec.environments)
     if candidate:
-        # The candidate's pipeline finished a few minutes before the start.
-        ends_before = timedelta(minutes=rng.uniform(3, 8))
+        # The candidate's pipeline finished a quarter of an hour before the start: its
+        # deploy job handed the new image to the rollout, which has been stepping since.
+        ends_before = timedelta(minutes=rng.uniform(12, 16))
         play_after = 60.0 if play_after is not None else None
     job_plans = draw_job_plans(rng, definitions, failing)
     at = plan.at

@@ -375,7 +375,11 @@ class GitLabState:
             profile = None
             if index == len(commits) - 1:
                 if plan.candidate:
-                    profile = _candidate(spec)
+                    for env in spec.environments:
+                        if env.candidate is not None:
+                            self._world.versions.register(
+                                spec.name, commit.sha, env.candidate, environment=env.environment
+                            )
                 elif self._live:
                     profile = self._live_profile(project)
             self._register(spec, commit, profile)
@@ -499,13 +503,6 @@ _BODIES = {
 
 def _env(spec: ServiceSpec, name: str) -> EnvSpec | None:
     return next((e for e in spec.environments if e.environment == name), None)
-
-
-def _candidate(spec: ServiceSpec) -> VersionProfile | None:
-    production = _env(spec, "production")
-    if production is not None and production.candidate is not None:
-        return production.candidate
-    return next((e.candidate for e in spec.environments if e.candidate is not None), None)
 
 
 def _changes(project: Project, plan: CommitPlan) -> tuple[Change, ...]:

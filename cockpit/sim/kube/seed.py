@@ -52,8 +52,9 @@ Split = tuple[tuple[str, float], ...]
 
 #: How long an indefinite pause before the current step was held before a human promoted.
 HUMAN_PROMOTE_SECONDS = 180
-#: How long the rollout has been sitting at an indefinite pause when the world starts.
-INDEFINITE_DWELL_SECONDS = 240
+#: How long the rollout has been sitting at an indefinite pause when the world starts:
+#: longer than the 5-minute rate window, so the success rate already shows the step.
+INDEFINITE_DWELL_SECONDS = 480
 #: How long ago the preview of a blue-green candidate became ready.
 PREVIEW_DWELL_SECONDS = 150
 #: Old ReplicaSets kept besides the live ones.

@@ -241,7 +241,7 @@ class Traffic:
     # ------------------------------------------------------------------ moving
 
     def _remember_profile(self, stream: Stream, sha: str) -> None:
-        version = self.world.versions.get(stream.service, sha)
+        version = self.world.versions.get(stream.service, sha, stream.environment)
         if version is not None:
             stream.profiles[sha] = version.profile
 

@@ -57,7 +57,7 @@ class DetailScreen(LiveScreen):
             title=str(self.key),
             id="header",
         )
-        yield SourceBar(clock=engine.now, id="sources")
+        yield SourceBar(clock=engine.wall_now, id="sources")
         yield Static(id="attention")
         # What a canary at 3 a.m. needs first: health and the rollout, then the pipeline.
         # Wide: a two-column grid, the long rollout panel down the right; narrow: stacked.
@@ -88,6 +88,7 @@ class DetailScreen(LiveScreen):
     def _show(self, states: Mapping[EnvKey, ServiceState]) -> None:
         state = states.get(self.key)
         now = self.cockpit.engine.now()
+        wall = self.cockpit.engine.wall_now()
         self.query_one(SourceBar).show_states([state] if state is not None else [])
         attention = self.query_one("#attention", Static)
         if state is None:
@@ -105,14 +106,14 @@ class DetailScreen(LiveScreen):
         if state.read_only:
             fragments.append((" · read-only environment", "warn"))
         attention.update(toned(fragments))
-        gitlab = stale_note(state, SourceName.GITLAB, now)
+        gitlab = stale_note(state, SourceName.GITLAB, wall)
         self.query_one(PipelinePanel).show(state.pipeline, now)
         self.query_one(PipelinePanel).border_subtitle = gitlab
         self.query_one(RolloutPanel).show(
-            state.rollout, now, stale_note(state, SourceName.KUBE, now)
+            state.rollout, now, stale_note(state, SourceName.KUBE, wall)
         )
         self.query_one(HealthPanel).show(
-            state.health, now, stale_note(state, SourceName.PROMETHEUS, now)
+            state.health, now, stale_note(state, SourceName.PROMETHEUS, wall)
         )
         self.query_one(DeploymentsPanel).show(state.deployments, now, gitlab)
         self.query_one(FlagsPanel).show(state.flags, gitlab)

@@ -42,7 +42,7 @@ class OverviewScreen(LiveScreen):
             clock=engine.now,
             id="header",
         )
-        yield SourceBar(clock=engine.now, id="sources")
+        yield SourceBar(clock=engine.wall_now, id="sources")
         yield Input(placeholder="filter: service or environment (esc clears)", id="filter")
         yield ServiceTable(now=engine.now(), sparklines=not self.cockpit.low_bandwidth, id="table")
         yield Static(id="selection")
