@@ -124,7 +124,7 @@ def fault_middleware(
         received = time.monotonic()
         faults.requests[api] = faults.requests.get(api, 0) + 1
         # read() caches the body, so the handler can still read it.
-        body = await request.read() if request.can_read_body else b""
+        body = await request.read() if request.body_exists else b""
         path, _, query = request.raw_path.partition("?")
         content_type = request.headers.get("Content-Type", "")
         faults.request_log.append(
