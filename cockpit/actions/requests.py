@@ -11,7 +11,8 @@ Pure functions from API objects (plain dicts, as the Kubernetes API serves them)
 * ``kubectl rollout undo`` for a Deployment (§2.3): its refusals (paused, no history,
   template already matches) and its JSON patch that also replaces the annotations;
 * GitLab job play / retry / cancel (§1.3), re-deploy = retry the deployable job (§1.6),
-  and the feature flag update (§1.9), built by :mod:`cockpit.sources.gitlab`.
+  and the feature flag update (§1.9), built by :mod:`cockpit.sources.gitlab`; a POST
+  without parameters is described as python-gitlab sends it, an empty JSON object.
 
 Bodies are dicts in the plugin's key order; the HTTP client serialises them compactly,
 which is byte for byte the plugin's text except for the one space the plugin's
@@ -23,10 +24,10 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from cockpit.model import Deployment
+from cockpit.model import Deployment, SourceName
 from cockpit.sources.gitlab import feature_flag_request, job_action_request, redeploy_request
 from cockpit.sources.kube import PatchKind, patch_request
 from cockpit.sources.writes import WriteRequest
@@ -96,12 +97,20 @@ def request_line(request: WriteRequest, base_url: str = "") -> str:
     if request.content_type:
         parts.append(request.content_type)
     if request.body is not None:
-        parts.append(compact_json(request.body))
+        parts.append(body_text(request))
     return "  ".join(parts)
 
 
+def body_text(request: WriteRequest) -> str:
+    """The body as its client puts it on the wire: python-gitlab's ``requests`` writes JSON
+    with spaces after separators, lightkube's ``httpx`` compactly."""
+    if request.source is SourceName.GITLAB:
+        return json.dumps(request.body)
+    return compact_json(request.body)
+
+
 def compact_json(body: Any) -> str:
-    """The body as the HTTP client puts it on the wire (no spaces, keys in order)."""
+    """JSON as httpx sends it: no spaces, keys in order, UTF-8 as is."""
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -414,12 +423,17 @@ def selector_labels(workload: Mapping[str, Any]) -> dict[str, str]:
 # --------------------------------------------------------------------------- GitLab
 
 
+def _as_sent(request: WriteRequest) -> WriteRequest:
+    """A parameterless GitLab POST as python-gitlab puts it on the wire: ``{}`` as JSON."""
+    return replace(request, body={}, content_type="application/json")
+
+
 def job_write(project: str, job_id: int, action: Literal["play", "retry", "cancel"]) -> Write:
-    return Write(request=job_action_request(project, job_id, action), project=project)
+    return Write(request=_as_sent(job_action_request(project, job_id, action)), project=project)
 
 
 def redeploy_write(project: str, deployment: Deployment) -> Write:
-    return Write(request=redeploy_request(project, deployment), project=project)
+    return Write(request=_as_sent(redeploy_request(project, deployment)), project=project)
 
 
 def flag_write(project: str, name: str, active: bool) -> Write:

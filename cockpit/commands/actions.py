@@ -129,7 +129,7 @@ def _ask(prompt: str) -> str:
 def print_plan(plan: Any, out: TextIO, base_url: Callable[[str, str | None], str]) -> None:
     """The plan as the confirm dialog shows it, for a terminal; each request as method and
     URL (``base_url(source, kube_context)`` gives the server), content type and body."""
-    from cockpit.actions.requests import compact_json
+    from cockpit.actions.requests import body_text
 
     lines: list[str] = []
     if plan.production:
@@ -154,7 +154,7 @@ def print_plan(plan: Any, out: TextIO, base_url: Callable[[str, str | None], str
             if request.content_type:
                 lines.append(f"  Content-Type: {request.content_type}")
             if request.body is not None:
-                lines.append(f"  {compact_json(request.body)}")
+                lines.append(f"  {body_text(request)}")
     else:
         lines += [f"  {line}" for line in plan.request]
     out.write("\n".join(lines) + "\n")

@@ -25,6 +25,15 @@ def wire(rig: Rig) -> list[tuple[str, str, str, bytes]]:
     return [(r.method, r.path, r.content_type, r.body) for r in rig.writes()]
 
 
+def shown_is_sent(plan: ActionPlan, rig: Rig) -> None:
+    """The request lines the dialog showed are the requests the servers received."""
+    received = []
+    for r in rig.writes():
+        base = rig.sim.urls.gitlab if r.api == "gitlab" else rig.sim.urls.kube  # type: ignore[union-attr]
+        received.append(f"{r.method} {base}{r.path}  {r.content_type}  {r.body.decode()}")
+    assert received == list(plan.request)
+
+
 def weights(rollout: dict) -> dict:  # type: ignore[type-arg]
     return rollout["status"]["canary"]["weights"]
 
@@ -43,6 +52,7 @@ async def test_promote_sends_the_plugins_status_patch_and_the_canary_moves_on(
         assert wire(r) == [
             ("PATCH", f"{ROLLOUTS}/checkout/status", MERGE, b'{"status":{"pauseConditions":null}}')
         ]
+        shown_is_sent(plan, r)
         await r.until(
             lambda: r.rollout("production", "checkout")["status"]["currentStepIndex"] == 4,
             "the canary to reach step 4",
@@ -83,6 +93,7 @@ async def test_rollback_of_a_canary_in_flight_aborts_it_and_the_weight_drops_to_
         assert wire(r) == [
             ("PATCH", f"{ROLLOUTS}/checkout/status", MERGE, b'{"status":{"abort":true}}')
         ]
+        shown_is_sent(plan, r)
         rollout = await r.until(
             lambda: (o := r.rollout("production", "checkout"))["status"].get("abortedAt") and o,
             "the controller to abort",
@@ -125,6 +136,7 @@ async def test_rollback_of_a_finished_rollout_undoes_to_the_previous_revision_an
         (write,) = plan.writes
         template = write.request.body[0]["value"]
         assert (await execute(plan, r.ctx)).ok
+        shown_is_sent(plan, r)
         ((method, path, content_type, body),) = wire(r)
         assert (method, path, content_type) == ("PATCH", f"{ROLLOUTS}/orders", JSON_PATCH)
         assert json.loads(body) == [{"op": "replace", "path": "/spec/template", "value": template}]
@@ -155,6 +167,7 @@ async def test_rollback_of_a_deployment_is_kubectls_undo_with_annotations(tmp_pa
         before = r.deployment("production", "auth")
         revision = int(before["metadata"]["annotations"]["deployment.kubernetes.io/revision"])
         assert (await execute(plan, r.ctx)).ok
+        shown_is_sent(plan, r)
         ((method, path, content_type, body),) = wire(r)
         assert (method, path, content_type) == (
             "PATCH",
@@ -215,6 +228,7 @@ async def test_promote_plays_the_manual_gate_and_the_job_is_pending(tmp_path: Pa
         assert wire(r) == [
             ("POST", f"/api/v4/projects/shop%2Fpayments/jobs/{job_id}/play", JSON, b"{}")
         ]
+        shown_is_sent(plan, r)
         assert r.project("payments").jobs_by_id[job_id].status in ("pending", "running")
         assert (
             result.message == f"deploy job started: job #{job_id} (pending) for payments/production"
@@ -237,6 +251,7 @@ async def test_rollback_without_a_cluster_link_redeploys_the_previous_gitlab_dep
         assert wire(r) == [
             ("POST", f"/api/v4/projects/shop%2Fcheckout/jobs/{plan.job_id}/retry", JSON, b"{}")
         ]
+        shown_is_sent(plan, r)
         newest = max(project.deployments.values(), key=lambda d: d.id)
         assert len(project.deployments) == count + 1
         assert newest.sha == plan.target_sha
@@ -288,6 +303,7 @@ async def test_flag_toggle_flips_the_flag(tmp_path: Path) -> None:
                 b'{"active": true}',
             )
         ]
+        shown_is_sent(plan, r)
         assert r.project("checkout").flags["one-click-checkout"].active is True
 
 

@@ -75,7 +75,9 @@ def test_p_with_a_manual_deploy_job_waiting_plays_it() -> None:
     gate = a_plan(row, "promote")
     assert gate.operation == "play-gate"
     assert gate.title == "Play deploy_production for checkout/production"
-    assert gate.request == ("POST /api/v4/projects/shop%2Fcheckout/jobs/804060/play",)
+    assert gate.request == (
+        "POST /api/v4/projects/shop%2Fcheckout/jobs/804060/play  application/json  {}",
+    )
     assert gate.target[0] == "job deploy_production #804060 (stage deploy), manual"
     assert "waiting since 2026-11-26 02:18 UTC (42 min ago)" in gate.target
 
@@ -174,7 +176,9 @@ def test_r_without_a_cluster_link_redeploys_the_previous_successful_gitlab_deplo
     redeploy = a_plan(row, "rollback", env=gitlab_only, service=service(gitlab_only))
     assert redeploy.operation == "redeploy"
     assert redeploy.title == "Re-deploy commit b84ebddb to checkout/production"
-    assert redeploy.request == ("POST /api/v4/projects/shop%2Fcheckout/jobs/800081/retry",)
+    assert redeploy.request == (
+        "POST /api/v4/projects/shop%2Fcheckout/jobs/800081/retry  application/json  {}",
+    )
     assert redeploy.target[0].startswith('deployment #81: commit b84ebddb "change 81"')
     assert redeploy.changes[0].startswith("replaces deployment #83: commit cbf8687d")
 
@@ -215,7 +219,7 @@ def test_a_aborts_only_rollouts_in_flight_and_R_retries_only_aborted_ones() -> N
 def test_job_keys_check_what_gitlab_allows_before_planning() -> None:
     running = Job(id=55, name="unit", stage="test", status="running")
     assert a_plan(state(), "job-cancel", job=running).request == (
-        "POST /api/v4/projects/shop%2Fcheckout/jobs/55/cancel",
+        "POST /api/v4/projects/shop%2Fcheckout/jobs/55/cancel  application/json  {}",
     )
     assert "cannot be played" in reason(state(), "job-play", job=running)
     assert "select a job first" in reason(state(), "job-retry")
@@ -231,7 +235,7 @@ def test_flag_toggle_sets_the_opposite_value_for_the_whole_project() -> None:
     assert toggle.title == "Turn off flag one-click-checkout"
     assert toggle.request == (
         "PUT /api/v4/projects/shop%2Fcheckout/feature_flags/one-click-checkout  "
-        'application/json  {"active":false}',
+        'application/json  {"active": false}',
     )
     assert toggle.production
     assert "it changes for *" in toggle.changes[0]
@@ -249,7 +253,7 @@ def test_read_only_plans_are_made_but_marked_so_that_execute_refuses_them() -> N
 def test_without_the_service_configuration_the_gitlab_path_shows_id() -> None:
     gate = plan(state(rollout=finished(), manual_gate=GATE), "promote", read_only=False, now=NOW)
     assert isinstance(gate, ActionPlan)
-    assert gate.request == ("POST /api/v4/projects/:id/jobs/804060/play",)
+    assert gate.request == ("POST /api/v4/projects/:id/jobs/804060/play  application/json  {}",)
     assert gate.writes == ()
 
 
