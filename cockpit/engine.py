@@ -265,6 +265,7 @@ class Engine:
         self._ready = asyncio.Event()
         self._watches: dict[tuple[str, str, str], object] = {}
         self._watch_ready: set[tuple[str, str, str]] = set()
+        self._watch_errors: dict[tuple[str, str, str], SourceError] = {}
         self._kube_index: dict[tuple[str, str, str, str], list[EnvKey]] = {}
         self._kube_namespace: dict[EnvKey, str] = {}
         for service, env in config.environments():
@@ -558,15 +559,18 @@ class Engine:
         The watch itself re-lists on 410, reconnects and backs off (with this engine's
         policy); it reports each failure as a change carrying the error.
         """
+        key = (context, namespace, kind)
         async for change in watch.changes():  # type: ignore[attr-defined]
             if change.error is not None:
+                self._watch_errors[key] = change.error
                 self._failed(
                     self._namespace_keys(context, namespace), SourceName.KUBE, change.error
                 )
                 continue
-            first = (context, namespace, kind) not in self._watch_ready
-            self._watch_ready.add((context, namespace, kind))
-            names = None if first or change.relisted else change.names
+            recovered = self._watch_errors.pop(key, None) is not None
+            first = key not in self._watch_ready
+            self._watch_ready.add(key)
+            names = None if first or change.relisted or recovered else change.names
             self._kube_changed(context, namespace, kind, names)
 
     def _kube_changed(
@@ -642,6 +646,10 @@ class Engine:
             rollout = parse_deployment_workload(obj, replicasets)
         changed = rollout != row.rollout
         row.rollout = rollout
+        if any(watch in self._watch_errors for watch in needed):
+            if changed:
+                self._mark(row.key)  # new content, but a watch it needs is still failing
+            return
         self._ok(row, SourceName.KUBE, changed)
         if changed and rollout.in_progress:
             # A rollout started moving: health and pipeline deserve a fresh look now.

@@ -225,9 +225,13 @@ def is_expired(status: Mapping[str, Any]) -> bool:
 # --------------------------------------------------------------------------- the watch
 
 
+#: A pseudo event: the watch is connected again after a failure (its cache is intact).
+RECONNECTED = "cockpit/RECONNECTED"
+
+
 @dataclass(frozen=True)
 class WatchChange:
-    """What one step of a watch did to its cache."""
+    """What one step of a watch did to its cache (nothing at all: it reconnected)."""
 
     #: Objects added, modified or deleted (for a re-list: those that differ from before).
     names: frozenset[str] = frozenset()
@@ -351,6 +355,9 @@ class KindWatch:
             self.resource_version = version
         if kind == "BOOKMARK":
             return None
+        if kind == RECONNECTED:
+            self.error = None
+            return WatchChange()
         name = _name(obj)
         if kind in ("ADDED", "MODIFIED"):
             self.objects[name] = dict(obj)
@@ -520,6 +527,10 @@ class KubeSource:
                 raise status_error(
                     response.status_code, _status_body(response), target, response.headers
                 )
+            if watch.error is not None:
+                # The server answers again: say so now, not at the next change (which may
+                # not come for a long time on a calm cluster).
+                yield {"type": RECONNECTED}
             async for line in response.aiter_lines():
                 if not line.strip():
                     continue

@@ -84,7 +84,8 @@ def parse_query_result(
         elif error_type == "timeout":
             message = f"Prometheus gave up on the query (timeout): {text}"
         else:
-            message = f"Prometheus failed ({error_type}): {text}"
+            code = f" {status}" if status is not None else ""
+            message = f"Prometheus failed{code} ({error_type}): {text}"
         raise _error(message, status=status, transient=error_type in TRANSIENT_ERROR_TYPES)
     data = body.get("data") or {}
     kind = data.get("resultType")

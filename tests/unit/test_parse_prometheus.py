@@ -84,7 +84,7 @@ def test_native_histogram_is_refused_in_words() -> None:
     [
         (
             "prometheus/error-internal-tsdb-not-ready.json",
-            "Prometheus failed (internal): TSDB not ready",
+            "Prometheus failed 503 (internal): TSDB not ready",
             True,
         ),
         (
