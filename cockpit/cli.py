@@ -146,6 +146,45 @@ def _add_dora_args(parser: argparse.ArgumentParser) -> None:
     _add_command_config(parser)
 
 
+def _action_args(*, full: bool) -> Callable[[argparse.ArgumentParser], None]:
+    """Arguments of promote, rollback and abort (``--full`` only for promote)."""
+
+    def add(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("service", metavar="SERVICE", help="a service of the configuration")
+        parser.add_argument(
+            "--env", metavar="ENV", help="the environment (default: the service's only one)"
+        )
+        if full:
+            parser.add_argument(
+                "--full",
+                action="store_true",
+                help="full promotion: skip every remaining step, pause and analysis",
+            )
+        parser.add_argument(
+            "--yes", action="store_true", help="send without asking (required without a terminal)"
+        )
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="print the exact request(s) and the warnings, and send nothing",
+        )
+        parser.add_argument(
+            "--read-only",
+            action="store_true",
+            default=argparse.SUPPRESS,
+            help="refuse the write (the refusal is audited)",
+        )
+        _add_command_config(parser)
+
+    return add
+
+
+def _add_audit_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--json", action="store_true", help="one JSON object per line instead of a table"
+    )
+
+
 @dataclass(frozen=True)
 class Command:
     name: str
@@ -185,6 +224,32 @@ COMMANDS: tuple[Command, ...] = (
         "deployment frequency, lead time, change failure rate and time to restore",
         _add_dora_args,
         "cockpit.commands.dora:run",
+    ),
+    Command(
+        "promote",
+        "promote a paused canary one step (--full: all the way), switch a blue-green "
+        "preview, or play the waiting manual deploy job",
+        _action_args(full=True),
+        "cockpit.commands.actions:promote",
+    ),
+    Command(
+        "rollback",
+        "abort the rollout in flight, undo to the previous revision, or re-deploy the "
+        "previous GitLab deployment",
+        _action_args(full=False),
+        "cockpit.commands.actions:rollback",
+    ),
+    Command(
+        "abort",
+        "abort the rollout in flight: traffic back to the stable version at once",
+        _action_args(full=False),
+        "cockpit.commands.actions:abort",
+    ),
+    Command(
+        "audit",
+        "print the audit log of every write cockpit attempted (--json: JSON lines)",
+        _add_audit_args,
+        "cockpit.commands.audit:run",
     ),
 )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import threading
 
+from cockpit.sim.clock import SimClock
 from cockpit.sim.server import Simulator
 
 
@@ -22,8 +23,14 @@ class BackgroundSimulator:
         seed: int = 7,
         time_scale: float = 1.0,
         services: int | None = None,
+        clock: SimClock | None = None,
     ) -> None:
-        self._arguments = {"seed": seed, "time_scale": time_scale, "services": services}
+        self._arguments = {
+            "seed": seed,
+            "time_scale": time_scale,
+            "services": services,
+            "clock": clock,
+        }
         self._scenario = scenario
         self._ready = threading.Event()
         self._thread: threading.Thread | None = None

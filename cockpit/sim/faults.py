@@ -6,11 +6,18 @@ with its own error renderer, so a fault answers in that API's error shape (a Git
 ``{"message": ...}``, a Kubernetes ``Status``, a Prometheus error envelope). Dropped
 watch streams are an action on the cluster, not a standing fault
 (:meth:`cockpit.sim.kube.store.ObjectStore.drop_watches`).
+
+The same middleware keeps a bounded log of every request it saw
+(:class:`RecordedRequest`: API, method, path, query, content type and body, never a
+header), so tests can check that a write left the client byte for byte as intended,
+or that nothing was sent at all.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -18,6 +25,8 @@ from aiohttp import web
 
 APIS = ("gitlab", "kube", "prometheus")
 KINDS = ("error", "rate_limit", "latency", "unauthorized", "forbidden")
+#: Requests kept in the log (the oldest fall off).
+REQUEST_LOG_SIZE = 2000
 
 #: Renders an error response in an API's own shape: (status, message, extra headers).
 ErrorRenderer = Callable[[int, str, dict[str, str]], web.StreamResponse]
@@ -51,13 +60,36 @@ class Fault:
         return cls(**data)  # type: ignore[arg-type]
 
 
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request as the server received it (headers are never kept: they carry tokens)."""
+
+    api: str
+    method: str
+    #: The path as sent, still percent-encoded (``/api/v4/projects/shop%2Fcheckout/...``).
+    path: str
+    query: str
+    content_type: str
+    body: bytes
+    #: ``time.monotonic()`` when the server began handling it (same clock as the client's
+    #: when both run in one process: benchmarks measure request latency with it).
+    received: float
+
+    @property
+    def is_write(self) -> bool:
+        """A request that may change the world (Prometheus queries are POSTs but read)."""
+        return self.api != "prometheus" and self.method not in ("GET", "HEAD", "OPTIONS")
+
+
 class FaultSet:
-    """The faults currently switched on, per API."""
+    """The faults currently switched on, per API, and the log of requests seen."""
 
     def __init__(self) -> None:
         self._faults: dict[str, Fault] = {}
         #: How many requests each API has answered (benchmarks read this).
         self.requests: dict[str, int] = dict.fromkeys(APIS, 0)
+        #: Every request seen, oldest first, at most ``REQUEST_LOG_SIZE``.
+        self.request_log: deque[RecordedRequest] = deque(maxlen=REQUEST_LOG_SIZE)
 
     def set(self, api: str, fault: Fault | None) -> None:
         if api not in APIS:
@@ -83,13 +115,21 @@ def fault_middleware(
     [web.Request, Callable[[web.Request], Awaitable[web.StreamResponse]]],
     Awaitable[web.StreamResponse],
 ]:
-    """aiohttp middleware: count the request, then apply the API's active fault, if any."""
+    """aiohttp middleware: count and log the request, then apply the API's fault, if any."""
 
     @web.middleware
     async def middleware(
         request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
+        received = time.monotonic()
         faults.requests[api] = faults.requests.get(api, 0) + 1
+        # read() caches the body, so the handler can still read it.
+        body = await request.read() if request.body_exists else b""
+        path, _, query = request.raw_path.partition("?")
+        content_type = request.headers.get("Content-Type", "")
+        faults.request_log.append(
+            RecordedRequest(api, request.method, path, query, content_type, body, received)
+        )
         fault = faults.get(api)
         if fault is None:
             return await handler(request)

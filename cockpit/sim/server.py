@@ -11,7 +11,7 @@ Four servers, each on a free port of 127.0.0.1:
 * a Prometheus-compatible query API (``/api/v1/query``, ``/api/v1/query_range``),
 * metrics targets (``/metrics`` for every service, ``/services/<name>/metrics`` for
   one) plus the simulator's own admin API (``/_sim/...``: faults, dropped watches,
-  manual time).
+  manual time, the log of requests received).
 
 Use :func:`simulate` in tests (``async with simulate("bad-canary", clock=...) as sim``)
 or ``cockpit sim`` from a shell. With a manual clock nothing moves until
@@ -33,7 +33,7 @@ from aiohttp import web
 
 from cockpit.sim import scenario as scenarios
 from cockpit.sim.clock import SimClock
-from cockpit.sim.faults import APIS, Fault, FaultSet
+from cockpit.sim.faults import APIS, Fault, FaultSet, RecordedRequest
 from cockpit.sim.kube.tls import CertificateError, ServingCertificate, self_signed
 from cockpit.sim.statedir import poll_for_time_scale, write_state_dir
 from cockpit.sim.tokens import Tokens
@@ -167,6 +167,16 @@ class Simulator:
     def set_fault(self, api: str, fault: Fault | None) -> None:
         self.faults.set(api, fault)
 
+    def requests_seen(
+        self, api: str | None = None, *, writes_only: bool = False
+    ) -> list[RecordedRequest]:
+        """The requests the GitLab, Kubernetes and Prometheus servers received, oldest first."""
+        return [
+            r
+            for r in self.faults.request_log
+            if (api is None or r.api == api) and (r.is_write or not writes_only)
+        ]
+
     def drop_watches(self, *, expire: bool = False) -> int:
         """Close every open watch; with ``expire`` their resume gets 410 Expired."""
         if expire:
@@ -227,6 +237,23 @@ class Simulator:
             expire = request.query.get("expire", "") in ("1", "true", "yes")
             return web.json_response({"dropped": self.drop_watches(expire=expire)})
 
+        async def requests(request: web.Request) -> web.Response:
+            api = request.query.get("api") or None
+            writes_only = request.query.get("writes", "") in ("1", "true", "yes")
+            return web.json_response(
+                [
+                    {
+                        "api": r.api,
+                        "method": r.method,
+                        "path": r.path,
+                        "query": r.query,
+                        "content_type": r.content_type,
+                        "body": r.body.decode("utf-8", errors="replace"),
+                    }
+                    for r in self.requests_seen(api, writes_only=writes_only)
+                ]
+            )
+
         async def advance(request: web.Request) -> web.Response:
             try:
                 seconds = float(request.query["seconds"])
@@ -241,6 +268,7 @@ class Simulator:
             web.delete("/_sim/faults/{api}", delete_fault),
             web.post("/_sim/watches/drop", drop),
             web.post("/_sim/advance", advance),
+            web.get("/_sim/requests", requests),
         ]
 
 

@@ -630,7 +630,7 @@ class KubeApi:
         assert target.name is not None
         rtype = target.rtype
         namespace = target.namespace or ""
-        options = (await _body(request) if request.can_read_body else None) or {}
+        options = (await _body(request) if request.body_exists else None) or {}
         if not isinstance(options, dict):
             raise status.bad_request("the body of a delete must be DeleteOptions (an object)")
         current = self.store.get(rtype, namespace, target.name)

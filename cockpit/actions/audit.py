@@ -1,0 +1,143 @@
+"""The audit log: one JSON line per write cockpit attempted, append-only, never a token.
+
+``$XDG_STATE_HOME/cockpit/audit.jsonl`` (:func:`cockpit.locations.audit_log_path`). Each
+record says when, who (the local user, the GitLab user the token belongs to, and the
+actor: a person, or ``cockpit health guard``), what (action, service, environment,
+exact target, the requests sent) and how it ended (``ok``, ``failed`` or ``refused``, with
+the error in words). The file is created with mode 0600 (its directory 0700); each
+record is one ``write`` to a file opened for appending, then flushed and fsynced, so a
+crash never leaves half a line and a record written is a record kept. Known secrets
+are masked in every field before it is written.
+
+:func:`read_audit` reads it back, reporting (not failing on) lines that are not records.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, fields
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cockpit.sources.errors import scrub
+
+#: The actor of writes a person confirmed.
+PERSON = "person"
+#: The actor of the health guard's automatic aborts.
+HEALTH_GUARD = "cockpit health guard"
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    time: str
+    actor: str
+    local_user: str
+    gitlab_user: str | None
+    action: str
+    service: str
+    environment: str
+    target: str
+    result: str
+    error: str | None = None
+    #: ``METHOD path`` of each request sent (bodies are in the plan; never headers).
+    requests: tuple[str, ...] = ()
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data["requests"] = list(self.requests)
+        return json.dumps(data, ensure_ascii=False, sort_keys=False)
+
+    @classmethod
+    def from_json(cls, line: str) -> AuditRecord:
+        """Parse one line; ValueError (with the reason) when it is not a record."""
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"not JSON ({error.msg} at column {error.colno})") from None
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+        names = {f.name for f in fields(cls)}
+        missing = [
+            n for n in ("time", "action", "service", "environment", "result") if n not in data
+        ]
+        if missing:
+            raise ValueError(f"missing {', '.join(missing)}")
+        values: dict[str, Any] = {k: v for k, v in data.items() if k in names}
+        values.setdefault("actor", PERSON)
+        values.setdefault("local_user", "")
+        values.setdefault("gitlab_user", None)
+        values.setdefault("target", "")
+        values["requests"] = tuple(str(r) for r in values.get("requests") or ())
+        return cls(**values)
+
+
+def now_text(moment: datetime | None = None) -> str:
+    """RFC 3339 UTC with milliseconds: ``2026-11-26T03:04:05.123Z``."""
+    moment = (moment or datetime.now(UTC)).astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+class AuditLog:
+    """Appends records to one JSONL file (see the module docstring)."""
+
+    def __init__(self, path: Path, *, secrets: Iterable[str] = ()) -> None:
+        self.path = path
+        self._secrets = tuple(s for s in secrets if s)
+
+    def _clean(self, record: AuditRecord) -> AuditRecord:
+        def mask(value: Any) -> Any:
+            if isinstance(value, str):
+                return scrub(value, self._secrets)
+            if isinstance(value, tuple):
+                return tuple(mask(v) for v in value)
+            return value
+
+        return AuditRecord(**{f.name: mask(getattr(record, f.name)) for f in fields(record)})
+
+    def append_now(self, record: AuditRecord) -> AuditRecord:
+        """Write one record and fsync it (blocking: call it from a thread)."""
+        record = self._clean(record)
+        line = (record.to_json() + "\n").encode("utf-8")
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            written = 0
+            while written < len(line):
+                written += os.write(descriptor, line[written:])
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+        return record
+
+    async def append(self, record: AuditRecord) -> AuditRecord:
+        """Write one record without blocking the event loop; the record as written."""
+        return await asyncio.to_thread(self.append_now, record)
+
+
+@dataclass(frozen=True)
+class AuditReading:
+    records: tuple[AuditRecord, ...]
+    #: ``line N: why`` for every line that is not a record (skipped).
+    problems: tuple[str, ...]
+
+
+def read_audit(path: Path) -> AuditReading:
+    """Every record of the log, oldest first; unreadable lines reported and skipped."""
+    if not path.exists():
+        return AuditReading((), ())
+    records: list[AuditRecord] = []
+    problems: list[str] = []
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            text = raw.decode("utf-8", errors="replace").strip()
+            if not text:
+                continue
+            try:
+                records.append(AuditRecord.from_json(text))
+            except (ValueError, TypeError) as error:
+                problems.append(f"{path}: line {number}: {error}; skipped")
+    return AuditReading(tuple(records), tuple(problems))
