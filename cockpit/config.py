@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 from cockpit import locations
 from cockpit.errors import ConfigError, UsageError
+from cockpit.insights.rollback_safety import migration_paths_default
 from cockpit.model import EnvKey
 
 WorkloadKind = Literal["Rollout", "Deployment"]
@@ -31,16 +32,9 @@ CONFIG_ENV = "COCKPIT_CONFIG"
 CONFIG_NAME = "cockpit.toml"
 DEFAULT_TOKEN_ENV = "GITLAB_TOKEN"
 
-#: Where the common frameworks keep database migrations (used by the rollback safety check).
-DEFAULT_MIGRATION_PATHS: tuple[str, ...] = (
-    "db/migrate/**",  # Rails
-    "database/migrations/**",  # Laravel
-    "*/migrations/*.py",  # Django
-    "alembic/versions/**",  # Alembic
-    "**/db/migration/**",  # Flyway (V*__*.sql)
-    "**/changelog*.{xml,yaml,yml,sql}",  # Liquibase
-    "prisma/migrations/**",  # Prisma
-)
+#: Where the common frameworks keep database migrations: one list, shared with the
+#: rollback safety check that reads them.
+DEFAULT_MIGRATION_PATHS: tuple[str, ...] = migration_paths_default
 
 
 def default_success_rate_query(service: str, environment: str) -> str:
