@@ -23,13 +23,14 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from urllib.parse import urlsplit
 
-from cockpit.backoff import BackoffPolicy, adaptive_interval
+from cockpit.backoff import BackoffPolicy, adaptive_interval, rate_limited_wait
 from cockpit.config import Config, EnvironmentConfig, ServiceConfig
 from cockpit.model import (
     ACTIVE_STATUSES,
@@ -504,7 +505,16 @@ class Engine:
                 changed = True
             self._ok(row, SourceName.GITLAB, changed)
         moving = moving or self._project_moving(project)
-        return adaptive_interval(moving=moving, active=poll.gitlab_active, idle=poll.gitlab_idle)
+        interval = adaptive_interval(
+            moving=moving, active=poll.gitlab_active, idle=poll.gitlab_idle
+        )
+        quota = getattr(gitlab, "rate_limit", None)
+        if quota is not None:
+            # A nearly spent quota stretches the interval until it resets.
+            interval += rate_limited_wait(
+                quota.remaining, quota.limit, quota.reset_at - time.time()
+            )
+        return interval
 
     # ------------------------------------------------------------------ Kubernetes
 

@@ -38,8 +38,10 @@ from cockpit.model import (
     SourceName,
 )
 from cockpit.sources.errors import (
+    RateLimit,
     SourceError,
     connection_refused,
+    rate_limit_from,
     retry_after_seconds,
     scrub,
     seconds,
@@ -221,6 +223,8 @@ class GitLabSource:
             per_page=100,
         )
         self._project_ids: dict[str, int] = {}
+        #: The quota GitLab's ``RateLimit-*`` headers last reported (None: it sends none).
+        self.rate_limit: RateLimit | None = None
 
     @property
     def request_count(self) -> int:
@@ -235,6 +239,9 @@ class GitLabSource:
     def _on_response(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         with self._lock:
             self._requests += 1
+            quota = rate_limit_from(response.headers)
+            if quota is not None:
+                self.rate_limit = quota
         self._local.headers = response.headers
 
     def _scrub(self, error: SourceError) -> SourceError:

@@ -429,6 +429,23 @@ async def test_no_pipeline_yet(gitlab_server: tuple[FakeGitLab, GitLabSource]) -
     assert await source.pipeline("shop/checkout", "main") is None
 
 
+async def test_the_rate_limit_quota_gitlab_reports_is_remembered(
+    gitlab_server: tuple[FakeGitLab, GitLabSource],
+) -> None:
+    fake, source = gitlab_server
+    quota = {
+        "RateLimit-Limit": "2000",
+        "RateLimit-Remaining": "12",
+        "RateLimit-Reset": "1800000000",
+    }
+    fake.route("GET", "/projects/5/pipelines", (200, [], quota))
+    assert source.rate_limit is None
+    await source.pipeline("shop/checkout", "main")
+    assert source.rate_limit is not None
+    assert (source.rate_limit.limit, source.rate_limit.remaining) == (2000, 12)
+    assert source.rate_limit.reset_at == 1_800_000_000
+
+
 async def test_deployments_and_the_manual_gate(
     gitlab_server: tuple[FakeGitLab, GitLabSource],
 ) -> None:

@@ -346,6 +346,21 @@ async def test_retry_after_holds_back_refreshes(world) -> None:
     assert gitlab.calls == calls  # a refresh does not jump the server's Retry-After
 
 
+async def test_a_nearly_spent_rate_limit_stretches_the_gitlab_interval(world) -> None:
+    import time
+
+    from cockpit.sources.errors import RateLimit
+
+    engine, gitlab, _, _, _ = world
+    assert await engine.wait_ready(5)
+    project = engine._projects["shop/checkout"]
+    calm = await engine._poll_project(project)
+    gitlab.rate_limit = RateLimit(limit=2000, remaining=0, reset_at=time.time() + 40)
+    assert await engine._poll_project(project) >= calm + 35  # waits for the reset
+    gitlab.rate_limit = RateLimit(limit=2000, remaining=1500, reset_at=time.time() + 40)
+    assert await engine._poll_project(project) == calm  # plenty left: no change
+
+
 def deployment(iid: int, status: str, job_status: str, job_id: int) -> Deployment:
     return Deployment(
         id=iid,
