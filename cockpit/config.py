@@ -99,18 +99,25 @@ class PrometheusConfig:
 
 @dataclass(frozen=True)
 class PollConfig:
-    """How often the engine asks each system, in seconds."""
+    """How often the engine asks each system, in seconds.
+
+    The defaults follow what moves: a pipeline or a canary changes within seconds and is
+    looked at every few seconds while it moves; a calm service is looked at twice a minute
+    (once per typical Prometheus scrape interval), and what only a person or a new
+    pipeline changes (deployment history, flags) every five minutes. Kubernetes is
+    watched, not polled.
+    """
 
     #: GitLab while a pipeline or rollout moves, and when everything is calm.
     gitlab_active: float = 3.0
     gitlab_idle: float = 30.0
-    #: The instant success-rate and latency queries, and the same while a rollout moves.
-    prometheus: float = 15.0
+    #: The success-rate query of a calm environment, and of one whose rollout moves.
+    prometheus: float = 30.0
     prometheus_active: float = 5.0
-    #: Slow-moving history: deployments (DORA) and the success-rate range for the sparkline.
-    history: float = 60.0
+    #: Deployment history (beyond what a new pipeline triggers) and the latency chart.
+    history: float = 300.0
     #: Feature flags of each service.
-    flags: float = 60.0
+    flags: float = 300.0
 
 
 @dataclass(frozen=True)

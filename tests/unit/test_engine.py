@@ -99,11 +99,14 @@ class FakeGitLab:
         self.error: SourceError | None = None
         self.calls = 0
 
-    async def pipeline(self, project: str, ref: str) -> Pipeline | None:
+    async def pipeline(self, project: str, ref: str, *, previous=None) -> Pipeline | None:
         self.calls += 1
         if self.error is not None:
             raise self.error
         return self.pipelines.get(project, pipeline())
+
+    async def pipeline_details(self, project: str, pipeline: Pipeline) -> Pipeline:
+        return pipeline
 
     async def deployments(self, project: str, environment: str, *, limit: int = 20):
         return self.deployment_lists.get((project, environment), ())
@@ -127,7 +130,7 @@ class FakePrometheus:
     async def query_range(self, expr: str, *, start, end, step):
         if self.error is not None:
             raise self.error
-        return (Sample(start, self.value),)
+        return (Sample(start, self.value), Sample(end, self.value))
 
 
 def rollout_obj(name: str, weight: int) -> dict:
