@@ -69,6 +69,13 @@ def _add_sim_args(parser: argparse.ArgumentParser) -> None:
 def _add_sim_command_args(parser: argparse.ArgumentParser) -> None:
     _add_sim_args(parser)
     parser.add_argument(
+        "--services",
+        type=int,
+        default=None,
+        metavar="N",
+        help="serve N services (the twelve, then numbered copies; for benchmarks)",
+    )
+    parser.add_argument(
         "--state-dir",
         required=True,
         metavar="DIR",

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 from cockpit import locations
 from cockpit.errors import ConfigError, UsageError
+from cockpit.insights.rollback_safety import migration_paths_default
 from cockpit.model import EnvKey
 
 WorkloadKind = Literal["Rollout", "Deployment"]
@@ -31,16 +32,9 @@ CONFIG_ENV = "COCKPIT_CONFIG"
 CONFIG_NAME = "cockpit.toml"
 DEFAULT_TOKEN_ENV = "GITLAB_TOKEN"
 
-#: Where the common frameworks keep database migrations (used by the rollback safety check).
-DEFAULT_MIGRATION_PATHS: tuple[str, ...] = (
-    "db/migrate/**",  # Rails
-    "database/migrations/**",  # Laravel
-    "*/migrations/*.py",  # Django
-    "alembic/versions/**",  # Alembic
-    "**/db/migration/**",  # Flyway (V*__*.sql)
-    "**/changelog*.{xml,yaml,yml,sql}",  # Liquibase
-    "prisma/migrations/**",  # Prisma
-)
+#: Where the common frameworks keep database migrations: one list, shared with the
+#: rollback safety check that reads them.
+DEFAULT_MIGRATION_PATHS: tuple[str, ...] = migration_paths_default
 
 
 def default_success_rate_query(service: str, environment: str) -> str:
@@ -105,18 +99,25 @@ class PrometheusConfig:
 
 @dataclass(frozen=True)
 class PollConfig:
-    """How often the engine asks each system, in seconds."""
+    """How often the engine asks each system, in seconds.
+
+    The defaults follow what moves: a pipeline or a canary changes within seconds and is
+    looked at every few seconds while it moves; a calm service is looked at twice a minute
+    (once per typical Prometheus scrape interval), and what only a person or a new
+    pipeline changes (deployment history, flags) every five minutes. Kubernetes is
+    watched, not polled.
+    """
 
     #: GitLab while a pipeline or rollout moves, and when everything is calm.
     gitlab_active: float = 3.0
     gitlab_idle: float = 30.0
-    #: The instant success-rate and latency queries, and the same while a rollout moves.
-    prometheus: float = 15.0
+    #: The success-rate query of a calm environment, and of one whose rollout moves.
+    prometheus: float = 30.0
     prometheus_active: float = 5.0
-    #: Slow-moving history: deployments (DORA) and the success-rate range for the sparkline.
-    history: float = 60.0
+    #: Deployment history (beyond what a new pipeline triggers) and the latency chart.
+    history: float = 300.0
     #: Feature flags of each service.
-    flags: float = 60.0
+    flags: float = 300.0
 
 
 @dataclass(frozen=True)

@@ -23,13 +23,14 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from urllib.parse import urlsplit
 
-from cockpit.backoff import BackoffPolicy, adaptive_interval
+from cockpit.backoff import BackoffPolicy, adaptive_interval, rate_limited_wait
 from cockpit.config import Config, EnvironmentConfig, ServiceConfig
 from cockpit.model import (
     ACTIVE_STATUSES,
@@ -54,8 +55,12 @@ log = logging.getLogger(__name__)
 #: How far back the health charts reach, and the width of one chart bin.
 HEALTH_WINDOW = timedelta(minutes=30)
 HEALTH_STEP = timedelta(minutes=1)
-#: Deployments fetched per environment (the detail shows ten; DORA needs more).
-DEPLOYMENT_PAGE = 20
+#: How soon the second poll follows the first, which reads only what the overview needs
+#: (the second waits for every row's first picture, then reads details and history).
+FOLLOW_UP_SECONDS = 1.0
+#: Deployments fetched per environment: the detail shows ten (DORA and the maturity
+#: assessment read deeper history on demand).
+DEPLOYMENT_PAGE = 10
 
 
 def utcnow() -> datetime:
@@ -167,6 +172,10 @@ class _Row:
     sources: dict[SourceName, SourceStatus] = field(default_factory=dict)
     #: True last success per source (published lazily: see _ok()).
     fresh: dict[SourceName, datetime] = field(default_factory=dict)
+    #: When the latency was last asked for (wall clock).
+    latency_at: datetime | None = None
+    #: The success-rate chart has its 30 minutes of history.
+    chart_loaded: bool = False
 
 
 @dataclass
@@ -176,9 +185,31 @@ class _Project:
     path: str
     ref: str
     keys: list[EnvKey]
-    pipeline_updated: datetime | None = None
+    #: What the last poll read (the source asks only for what can have changed since).
+    pipeline: Pipeline | None = None
+    polled: bool = False
+    #: (id, status) of the pipeline whose details (user, times, bridges) were last read.
+    detailed: tuple[int, str] | None = None
     deployments_at: datetime | None = None
     flags_at: datetime | None = None
+    #: Names of the jobs that have deployed to this project's environments.
+    deploy_jobs: set[str] = field(default_factory=set)
+
+
+def deploy_jobs_moved(before: Pipeline | None, after: Pipeline | None, names: set[str]) -> bool:
+    """Whether the latest pipeline changed in a way the deployment records can reflect.
+
+    A new pipeline (GitLab creates its deployment records with it), a new pipeline
+    status, or a job known to deploy changing status. Other jobs finishing cannot move
+    an environment's history, so they cost no deployments request.
+    """
+    if before is None or after is None:
+        return before is not after
+    if before.id != after.id or before.status != after.status:
+        return True
+    old = {job.id: job.status for job in before.jobs if job.name in names}
+    new = {job.id: job.status for job in after.jobs if job.name in names}
+    return old != new
 
 
 def gate_from(
@@ -216,6 +247,14 @@ def merge_history(history: tuple[Sample, ...], sample: Sample, now: datetime) ->
     kept.append(Sample(at=bin_start, value=sample.value))
     kept.sort(key=lambda s: s.at)
     return tuple(kept)
+
+
+def binned(samples: Iterable[Sample], now: datetime) -> tuple[Sample, ...]:
+    """Samples put into the chart's one-minute bins (the last one in a bin wins)."""
+    history: tuple[Sample, ...] = ()
+    for sample in samples:
+        history = merge_history(history, sample, now)
+    return history
 
 
 def _bin(moment: datetime) -> datetime:
@@ -263,9 +302,11 @@ class Engine:
         self._health_pollers: dict[EnvKey, Poller] = {}
         self._project_pollers: dict[str, Poller] = {}
         self._ready = asyncio.Event()
+        self._settled = asyncio.Event()
         self._watches: dict[tuple[str, str, str], object] = {}
         self._watch_ready: set[tuple[str, str, str]] = set()
         self._watch_errors: dict[tuple[str, str, str], SourceError] = {}
+        self._owned_index: dict[tuple[str, str, str], dict[tuple[str, str], list[dict]]] = {}
         self._kube_index: dict[tuple[str, str, str, str], list[EnvKey]] = {}
         self._kube_namespace: dict[EnvKey, str] = {}
         for service, env in config.environments():
@@ -377,6 +418,14 @@ class Engine:
         if health is not None:
             health.wake()
 
+    async def wait_settled(self, timeout: float | None = None) -> bool:
+        """Wait until the follow-up reads are in too: pipeline details, flags, health charts."""
+        try:
+            await asyncio.wait_for(self._settled.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
     async def wait_ready(self, timeout: float | None = None) -> bool:
         """Wait until every row has heard from each of its sources once (success or error)."""
         try:
@@ -461,10 +510,22 @@ class Engine:
         poll = self.config.poll
         gitlab = self.gitlab
         assert gitlab is not None
-        pipeline = await gitlab.pipeline(project.path, project.ref)
+        before = project.pipeline
+        first = not project.polled
+        if not first:
+            await self._ready.wait()  # the first complete picture of every row comes first
+        pipeline = await gitlab.pipeline(project.path, project.ref, previous=before)
+        if (
+            pipeline is not None
+            and not first
+            and project.detailed != (pipeline.id, pipeline.status)
+        ):
+            # The overview needs the jobs; who ran it and its bridges can follow a poll later.
+            pipeline = await gitlab.pipeline_details(project.path, pipeline)
+            project.detailed = (pipeline.id, pipeline.status)
+        project.pipeline = pipeline
         now = self.wall_now()
-        pipeline_changed = pipeline is None or pipeline.updated_at != project.pipeline_updated
-        project.pipeline_updated = pipeline.updated_at if pipeline else None
+        project.polled = True
         moving = self._project_moving(project) or (
             pipeline is not None and pipeline.status in ACTIVE_STATUSES
         )
@@ -473,17 +534,13 @@ class Engine:
             or (now - project.deployments_at).total_seconds() >= poll.history
         )
         deployments: dict[EnvKey, tuple[Deployment, ...]] = {}
-        if pipeline_changed or moving or history_due:
-            for key in project.keys:
-                env = self._rows[key].env
-                deployments[key] = tuple(
-                    await gitlab.deployments(
-                        project.path, env.gitlab_environment, limit=DEPLOYMENT_PAGE
-                    )
-                )
+        if first or history_due or deploy_jobs_moved(before, pipeline, project.deploy_jobs):
+            deployments = await self._read_deployments(project, all_at_once=first)
             project.deployments_at = now
         flags: tuple[FeatureFlag, ...] | None = None
-        if project.flags_at is None or (now - project.flags_at).total_seconds() >= poll.flags:
+        if first:
+            pass  # flags are not on the overview: the follow-up poll reads them
+        elif project.flags_at is None or (now - project.flags_at).total_seconds() >= poll.flags:
             flags = tuple(await gitlab.feature_flags(project.path))
             project.flags_at = now
         for key in project.keys:
@@ -504,7 +561,49 @@ class Engine:
                 changed = True
             self._ok(row, SourceName.GITLAB, changed)
         moving = moving or self._project_moving(project)
-        return adaptive_interval(moving=moving, active=poll.gitlab_active, idle=poll.gitlab_idle)
+        interval = adaptive_interval(
+            moving=moving, active=poll.gitlab_active, idle=poll.gitlab_idle
+        )
+        if first:
+            # Soon after the first complete picture: the details and the flags.
+            interval = min(interval, FOLLOW_UP_SECONDS)
+        quota = getattr(gitlab, "rate_limit", None)
+        if quota is not None:
+            # A nearly spent quota stretches the interval until it resets.
+            interval += rate_limited_wait(
+                quota.remaining, quota.limit, quota.reset_at - time.time()
+            )
+        return interval
+
+    async def _read_deployments(
+        self, project: _Project, *, all_at_once: bool
+    ) -> dict[EnvKey, tuple[Deployment, ...]]:
+        """Each of the project's environments' latest deployments.
+
+        ``all_at_once``: one request for every environment (the project's newest
+        deployments, split by environment), then one more only for an environment that
+        page did not reach. Otherwise one request per environment, each a full page.
+        """
+        gitlab = self.gitlab
+        assert gitlab is not None
+        mixed: tuple[Deployment, ...] = ()
+        if all_at_once and len(project.keys) > 1:
+            mixed = tuple(
+                await gitlab.deployments(
+                    project.path, None, limit=DEPLOYMENT_PAGE * len(project.keys)
+                )
+            )
+        found: dict[EnvKey, tuple[Deployment, ...]] = {}
+        for key in project.keys:
+            environment = self._rows[key].env.gitlab_environment
+            mine = tuple(d for d in mixed if d.environment == environment)[:DEPLOYMENT_PAGE]
+            if not mine:
+                mine = tuple(
+                    await gitlab.deployments(project.path, environment, limit=DEPLOYMENT_PAGE)
+                )
+            found[key] = mine
+            project.deploy_jobs.update(d.job_name for d in mine if d.job_name)
+        return found
 
     # ------------------------------------------------------------------ Kubernetes
 
@@ -567,6 +666,7 @@ class Engine:
                     self._namespace_keys(context, namespace), SourceName.KUBE, change.error
                 )
                 continue
+            self._owned_index.pop(key, None)
             recovered = self._watch_errors.pop(key, None) is not None
             first = key not in self._watch_ready
             self._watch_ready.add(key)
@@ -589,9 +689,11 @@ class Engine:
                     owner = _owner(cache.get(name))
                     if owner is not None:
                         owners.add(owner)
-                    elif kind == "AnalysisRun":
+                    else:  # deleted (gone from the cache) or unowned: any row may care
                         owners |= {
-                            ("Rollout", n) for (_, _, k, n) in self._kube_index if k == "Rollout"
+                            (k, n)
+                            for (c, ns, k, n) in self._kube_index
+                            if (c, ns) == (context, namespace)
                         }
             keys = set()
             for owner_kind, owner_name in owners:
@@ -599,6 +701,21 @@ class Engine:
         now = self.now()
         for key in keys:
             self._recompute_rollout(self._rows[key], now)
+
+    def _owned(
+        self, context: str, namespace: str, kind: str
+    ) -> Mapping[tuple[str, str], list[dict]]:
+        """A watch's objects by their controlling owner, rebuilt once after each change."""
+        key = (context, namespace, kind)
+        index = self._owned_index.get(key)
+        if index is None:
+            index = {}
+            for obj in self._watch_cache(context, namespace, kind).values():
+                owner = _owner(obj)
+                if owner is not None:
+                    index.setdefault(owner, []).append(obj)
+            self._owned_index[key] = index
+        return index
 
     def _watch_cache(self, context: str, namespace: str, kind: str) -> Mapping[str, dict]:
         watch = self._watches.get((context, namespace, kind))
@@ -630,17 +747,10 @@ class Engine:
                 row.rollout = None
                 self._mark(row.key)
             return
-        replicasets = [
-            rs
-            for rs in self._watch_cache(context, namespace, "ReplicaSet").values()
-            if _owner(rs) == (kind, env.workload_name)
-        ]
+        owner = (kind, env.workload_name or "")
+        replicasets = self._owned(context, namespace, "ReplicaSet").get(owner, [])
         if kind == "Rollout":
-            runs = [
-                run
-                for run in self._watch_cache(context, namespace, "AnalysisRun").values()
-                if _owner(run) == ("Rollout", env.workload_name)
-            ]
+            runs = self._owned(context, namespace, "AnalysisRun").get(owner, [])
             rollout = parse_rollout(obj, replicasets, runs)
         else:
             rollout = parse_deployment_workload(obj, replicasets)
@@ -679,28 +789,50 @@ class Engine:
             self._add_poller(poller)
 
     async def _poll_health(self, row: _Row) -> float:
+        """The success rate (every poll), its chart, and latency (less often unless moving).
+
+        The first poll asks only for the current value, the cheapest query, so that every
+        row has one quickly; the follow-up poll (once every row has its first picture) loads
+        the last 30 minutes for the chart in one range query; later polls add the current
+        value to the chart.
+        """
         prometheus = self.prometheus
         assert prometheus is not None
         env = row.env
+        poll = self.config.poll
+        moving = row.rollout is not None and row.rollout.in_progress
+        previous = row.health
+        if previous is not None and not row.chart_loaded:
+            await self._ready.wait()
         now = self.now()
-        history = row.health.history if row.health else ()
-        latency_history = row.health.latency_history if row.health else ()
-        if not history:
-            start = now - HEALTH_WINDOW
-            step = HEALTH_STEP.total_seconds()
-            history = tuple(
-                await prometheus.query_range(env.success_rate, start=start, end=now, step=step)
+        start, step = now - HEALTH_WINDOW, HEALTH_STEP.total_seconds()
+        if previous is not None and not row.chart_loaded:
+            samples = await prometheus.query_range(
+                env.success_rate, start=start, end=now, step=step
             )
-            if env.latency:
-                latency_history = tuple(
-                    await prometheus.query_range(env.latency, start=start, end=now, step=step)
-                )
-        rate = await prometheus.query(env.success_rate)
-        latency = await prometheus.query(env.latency) if env.latency else None
-        now = self.now()
-        history = merge_history(tuple(history), Sample(now, rate), now)
-        if env.latency:
-            latency_history = merge_history(tuple(latency_history), Sample(now, latency), now)
+            rate = samples[-1].value if samples and now - samples[-1].at < HEALTH_STEP else None
+            history = binned(samples, now)
+            row.chart_loaded = True
+        else:
+            rate = await prometheus.query(env.success_rate)
+            history = merge_history(previous.history if previous else (), Sample(now, rate), now)
+        latency = previous.latency_p99 if previous else None
+        latency_history = previous.latency_history if previous else ()
+        wall = self.wall_now()
+        latency_due = row.chart_loaded and (
+            moving
+            or row.latency_at is None
+            or (wall - row.latency_at).total_seconds() >= poll.history
+        )
+        if env.latency and latency_due:
+            if not latency_history:
+                samples = await prometheus.query_range(env.latency, start=start, end=now, step=step)
+                latency = samples[-1].value if samples else None
+                latency_history = binned(samples, now)
+            else:
+                latency = await prometheus.query(env.latency)
+                latency_history = merge_history(latency_history, Sample(now, latency), now)
+            row.latency_at = wall
         health = Health(
             threshold=env.threshold,
             success_rate=rate,
@@ -713,8 +845,8 @@ class Engine:
         changed = health != row.health
         row.health = health
         self._ok(row, SourceName.PROMETHEUS, changed)
-        moving = row.rollout is not None and row.rollout.in_progress
-        poll = self.config.poll
+        if not row.chart_loaded:
+            return FOLLOW_UP_SECONDS
         return adaptive_interval(moving=moving, active=poll.prometheus_active, idle=poll.prometheus)
 
     # ------------------------------------------------------------------ source health
@@ -792,8 +924,17 @@ class Engine:
                         )
                         self._mark(row.key)
 
+    def _check_settled(self) -> None:
+        if self._settled.is_set() or not self._ready.is_set():
+            return
+        if all(project.flags_at is not None for project in self._projects.values()) and all(
+            row.chart_loaded for row in self._rows.values() if SourceName.PROMETHEUS in row.sources
+        ):
+            self._settled.set()
+
     def _check_ready(self) -> None:
         if self._ready.is_set():
+            self._check_settled()
             return
         if all(
             status.state is not LinkState.UNKNOWN

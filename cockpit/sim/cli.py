@@ -24,7 +24,9 @@ async def _serve(args: argparse.Namespace, state_dir: Path) -> None:
     # second so that ages agree (with a time scale above 1 the world runs ahead of it).
     start = datetime.now(UTC).replace(microsecond=0)
     clock = SimClock(start, scale=args.time_scale or 1.0)
-    async with simulate(args.scenario, seed=args.seed, clock=clock, state_dir=state_dir) as sim:
+    async with simulate(
+        args.scenario, seed=args.seed, clock=clock, services=args.services, state_dir=state_dir
+    ) as sim:
         urls = sim.urls
         assert urls is not None
         print(
@@ -48,6 +50,9 @@ def run(args: argparse.Namespace) -> int:
             f"{', '.join(available())}",
             file=sys.stderr,
         )
+        return 2
+    if args.services is not None and args.services < 1:
+        print("cockpit: error: --services must be at least 1", file=sys.stderr)
         return 2
     if args.time_scale is not None and args.time_scale <= 0:
         print("cockpit: error: --time-scale must be a positive number", file=sys.stderr)

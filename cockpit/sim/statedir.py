@@ -96,10 +96,10 @@ def _environment_block(env: EnvSpec, project: str) -> Iterable[str]:
 DEFAULT_POLL = {
     "gitlab_active": 3.0,
     "gitlab_idle": 30.0,
-    "prometheus": 15.0,
+    "prometheus": 30.0,
     "prometheus_active": 5.0,
-    "history": 60.0,
-    "flags": 60.0,
+    "history": 300.0,
+    "flags": 300.0,
 }
 
 

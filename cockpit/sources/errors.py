@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
 from cockpit.model import SourceName
@@ -75,6 +76,28 @@ def retry_after_seconds(headers: Mapping[str, str], *, now: float | None = None)
         except ValueError:
             return None
     return None
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """A server's rate-limit quota as its ``RateLimit-*`` headers last described it."""
+
+    limit: int
+    remaining: int
+    #: Unix time at which the quota is full again.
+    reset_at: float
+
+
+def rate_limit_from(headers: Mapping[str, str]) -> RateLimit | None:
+    """``RateLimit-Limit``, ``-Remaining`` and ``-Reset`` (GitLab sends all three), or None."""
+    try:
+        return RateLimit(
+            limit=int(headers["RateLimit-Limit"]),
+            remaining=int(headers["RateLimit-Remaining"]),
+            reset_at=float(headers["RateLimit-Reset"]),
+        )
+    except (KeyError, ValueError, TypeError):
+        return None
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:

@@ -18,6 +18,7 @@ import asyncio
 import json
 import threading
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, Literal, TypeVar
@@ -29,6 +30,7 @@ import requests
 
 from cockpit.config import GitLabConfig
 from cockpit.model import (
+    ACTIVE_STATUSES,
     CiLint,
     Comparison,
     Deployment,
@@ -38,13 +40,16 @@ from cockpit.model import (
     SourceName,
 )
 from cockpit.sources.errors import (
+    RateLimit,
     SourceError,
     connection_refused,
+    rate_limit_from,
     retry_after_seconds,
     scrub,
     seconds,
 )
 from cockpit.sources.gitlab_parse import (
+    group_stages,
     manual_gate,
     parse_ci_lint,
     parse_comparison,
@@ -66,6 +71,11 @@ API_PREFIX = "/api/v4"
 
 def _project(project: str) -> str:
     return f"{API_PREFIX}/projects/{quote(project, safe='')}"
+
+
+def _project_path(project: str) -> str:
+    """The project's path below the API prefix, as python-gitlab's http_* methods take it."""
+    return f"/projects/{quote(project, safe='')}"
 
 
 def job_action_request(
@@ -193,6 +203,10 @@ def connection_error(error: Exception, *, url: str, timeout: float, action: str)
 # --------------------------------------------------------------------------- the source
 
 
+#: Threads (and pooled connections) for python-gitlab calls.
+THREADS = 16
+
+
 class _NoRetryGitlab(gitlab.Gitlab):
     """python-gitlab with its own 429 and transient retries off: it must never sleep."""
 
@@ -207,7 +221,16 @@ class GitLabSource:
 
     def __init__(self, config: GitLabConfig, *, session: requests.Session | None = None) -> None:
         self._config = config
-        self._session = session or requests.Session()
+        # python-gitlab is synchronous: its calls run in these threads, never on the event
+        # loop. They mostly wait on the network, so there are more of them than cores, and
+        # our own session keeps as many connections open for reuse.
+        self._threads = ThreadPoolExecutor(THREADS, thread_name_prefix="cockpit-gitlab")
+        if session is None:
+            session = requests.Session()
+            adapter = requests.adapters.HTTPAdapter(pool_connections=THREADS, pool_maxsize=THREADS)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+        self._session = session
         self._session.hooks["response"].append(self._on_response)
         self._local = threading.local()
         self._lock = threading.Lock()
@@ -220,7 +243,8 @@ class GitLabSource:
             session=self._session,
             per_page=100,
         )
-        self._project_ids: dict[str, int] = {}
+        #: The quota GitLab's ``RateLimit-*`` headers last reported (None: it sends none).
+        self.rate_limit: RateLimit | None = None
 
     @property
     def request_count(self) -> int:
@@ -229,12 +253,16 @@ class GitLabSource:
 
     async def close(self) -> None:
         await asyncio.to_thread(self._session.close)
+        self._threads.shutdown(wait=False, cancel_futures=True)
 
     # -- plumbing
 
     def _on_response(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         with self._lock:
             self._requests += 1
+            quota = rate_limit_from(response.headers)
+            if quota is not None:
+                self.rate_limit = quota
         self._local.headers = response.headers
 
     def _scrub(self, error: SourceError) -> SourceError:
@@ -270,15 +298,25 @@ class GitLabSource:
             raise self._scrub(mapped) from None
 
     async def _call(self, action: str, project: str | None, call: Callable[[], T]) -> T:
-        return await asyncio.to_thread(self._run, action, project, call)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._threads, self._run, action, project, call)
 
     def _project(self, path: str) -> Any:
-        """A lazy python-gitlab project by cached numeric id (one GET the first time)."""
-        project_id = self._project_ids.get(path)
-        if project_id is None:
-            project_id = int(self._gl.projects.get(path).id)
-            self._project_ids[path] = project_id
-        return self._gl.projects.get(project_id, lazy=True)
+        """A lazy python-gitlab project addressed by its path (no request).
+
+        GitLab accepts the URL-encoded path wherever it takes a project id, and objects
+        listed under it (pipelines) carry their numeric ``project_id`` for deeper URLs.
+        """
+        return self._gl.projects.get(path, lazy=True)
+
+    def _list(self, path: str, params: dict[str, Any], *, all_pages: bool = False) -> list[Any]:
+        """A list endpoint's JSON items through python-gitlab's own HTTP layer.
+
+        Hot reads skip python-gitlab's REST objects (each listed item would build its own
+        managers): same auth, pagination and errors, a fraction of the CPU.
+        """
+        result = self._gl.http_list(path, query_data=params, get_all=all_pages, iterator=False)
+        return list(result)
 
     def _send(self, request: WriteRequest) -> Any:
         url = f"{self._config.url}{request.path}"
@@ -291,28 +329,89 @@ class GitLabSource:
     # -- reads
 
     async def pipeline(
-        self, project: str, ref: str, *, stage_order: tuple[str, ...] = ()
+        self,
+        project: str,
+        ref: str,
+        *,
+        stage_order: tuple[str, ...] = (),
+        previous: Pipeline | None = None,
     ) -> Pipeline | None:
-        """The latest pipeline for ``ref`` with its jobs and bridges, or None if there is none."""
+        """The latest pipeline for ``ref`` with its jobs, or None if there is none.
+
+        Two requests at most: the latest pipeline as GitLab lists it, and its jobs. With
+        ``previous`` (what the last call returned) a finished pipeline that is still the
+        latest costs one request, and what only :meth:`pipeline_details` reads (the
+        pipeline's user, times and duration, its bridges) carries over while the pipeline
+        stays the same.
+        """
 
         def call() -> Pipeline | None:
-            p = self._project(project)
-            latest = p.pipelines.list(
-                ref=ref, order_by="id", sort="desc", per_page=1, get_all=False
+            base = _project_path(project)
+            latest = self._list(
+                f"{base}/pipelines",
+                {"ref": ref, "order_by": "id", "sort": "desc", "per_page": 1},
             )
             if not latest:
                 return None
-            pipeline = p.pipelines.get(latest[0].id)
-            jobs = pipeline.jobs.list(get_all=True, per_page=100)
-            bridges = pipeline.bridges.list(get_all=True, per_page=100)
-            return parse_pipeline(
-                pipeline.attributes,
-                [j.attributes for j in jobs],
-                [b.attributes for b in bridges],
-                stage_order=stage_order,
+            item = latest[0]
+            listed = parse_pipeline(item, stage_order=stage_order)
+            same = previous is not None and previous.id == listed.id
+            if (
+                same
+                and previous.status == listed.status
+                and previous.updated_at == listed.updated_at
+                and listed.status not in ACTIVE_STATUSES
+            ):
+                return previous
+            jobs = [
+                parse_job(job, is_bridge=False)
+                for job in self._list(
+                    f"{base}/pipelines/{listed.id}/jobs", {"per_page": 100}, all_pages=True
+                )
+            ]
+            if not same:
+                return replace(
+                    listed, stages=group_stages(jobs, stage_order or item.get("stages") or ())
+                )
+            bridges = [job for job in previous.jobs if job.is_bridge]
+            return replace(
+                listed,
+                iid=listed.iid if listed.iid is not None else previous.iid,
+                source=listed.source or previous.source,
+                started_at=previous.started_at,
+                finished_at=previous.finished_at,
+                duration=previous.duration,
+                user=previous.user,
+                web_url=listed.web_url or previous.web_url,
+                stages=group_stages([*jobs, *bridges], stage_order or item.get("stages") or ()),
             )
 
         return await self._call(f"reading the latest pipeline of {ref}", project, call)
+
+    async def pipeline_details(
+        self, project: str, pipeline: Pipeline, *, stage_order: tuple[str, ...] = ()
+    ) -> Pipeline:
+        """``pipeline`` completed with what the list leaves out: who ran it, its times and
+        duration (the single-pipeline GET), and its bridges (trigger jobs)."""
+
+        def call() -> Pipeline:
+            base = _project_path(project)
+            full = parse_pipeline(self._gl.http_get(f"{base}/pipelines/{pipeline.id}"))
+            bridges = [
+                parse_job(bridge, is_bridge=True)
+                for bridge in self._list(
+                    f"{base}/pipelines/{pipeline.id}/bridges", {"per_page": 100}, all_pages=True
+                )
+            ]
+            jobs = [job for job in pipeline.jobs if not job.is_bridge]
+            return replace(
+                full,
+                stages=group_stages(
+                    [*jobs, *bridges], stage_order or tuple(stage.name for stage in pipeline.stages)
+                ),
+            )
+
+        return await self._call(f"reading pipeline #{pipeline.id}", project, call)
 
     async def manual_gate(self, project: str, environment: str) -> Job | None:
         """The manual deploy job waiting for ``environment`` (level-3 gate), if any."""
@@ -343,34 +442,42 @@ class GitLabSource:
     async def deployments(
         self,
         project: str,
-        environment: str,
+        environment: str | None,
         *,
         limit: int = 20,
         updated_after: datetime | None = None,
     ) -> tuple[Deployment, ...]:
         """The environment's deployments, newest first, rollbacks marked.
 
+        ``environment=None``: the project's deployments to any environment (one request
+        for all of them; rollbacks are then marked per environment).
+
         With ``updated_after`` GitLab requires ``order_by=updated_at`` (its
         DeploymentsFinder refuses the filter with any other sort).
         """
 
         def call() -> tuple[Deployment, ...]:
-            params: dict[str, Any] = {"environment": environment, "sort": "desc"}
+            params: dict[str, Any] = {"sort": "desc"}
+            if environment is not None:
+                params["environment"] = environment
             if updated_after is not None:
                 params |= {"updated_after": updated_after.isoformat(), "order_by": "updated_at"}
             else:
                 params["order_by"] = "id"
-            listed = self._project(project).deployments.list(
-                per_page=limit, get_all=False, **params
+            listed = self._list(
+                f"{_project_path(project)}/deployments", {**params, "per_page": min(limit, 100)}
             )
-            return parse_deployments([d.attributes for d in listed], environment=environment)
+            return parse_deployments(listed, environment=environment)
 
-        return await self._call(f"reading deployments to {environment}", project, call)
+        where = f"to {environment}" if environment else "of the project"
+        return await self._call(f"reading deployments {where}", project, call)
 
     async def feature_flags(self, project: str) -> tuple[FeatureFlag, ...]:
         def call() -> tuple[FeatureFlag, ...]:
-            flags = self._project(project).feature_flags.list(get_all=True, per_page=100)
-            return tuple(parse_feature_flag(f.attributes) for f in flags)
+            flags = self._list(
+                f"{_project_path(project)}/feature_flags", {"per_page": 100}, all_pages=True
+            )
+            return tuple(parse_feature_flag(flag) for flag in flags)
 
         return await self._call("reading feature flags", project, call)
 

@@ -161,13 +161,18 @@ def parse_deployment(obj: JSON, *, environment: str | None = None) -> Deployment
 def parse_deployments(
     objs: Iterable[JSON], *, environment: str | None = None
 ) -> tuple[Deployment, ...]:
-    """Deployments newest first, with ``is_rollback`` marked (see :func:`mark_rollbacks`)."""
-    parsed = sorted(
-        (parse_deployment(o, environment=environment) for o in objs),
-        key=lambda d: d.id,
-        reverse=True,
-    )
-    return mark_rollbacks(parsed)
+    """Deployments newest first, with ``is_rollback`` marked per environment (see
+    :func:`mark_rollbacks`); a list may mix environments."""
+    by_environment: dict[str, list[Deployment]] = {}
+    for obj in objs:
+        deployment = parse_deployment(obj, environment=environment)
+        by_environment.setdefault(deployment.environment, []).append(deployment)
+    marked = [
+        deployment
+        for group in by_environment.values()
+        for deployment in mark_rollbacks(sorted(group, key=lambda d: d.id, reverse=True))
+    ]
+    return tuple(sorted(marked, key=lambda d: d.id, reverse=True))
 
 
 def mark_rollbacks(newest_first: Sequence[Deployment]) -> tuple[Deployment, ...]:

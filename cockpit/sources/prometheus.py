@@ -8,6 +8,7 @@ error envelopes, proxies answering HTML — become SourceError with Prometheus's
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
 import httpx
@@ -27,6 +28,12 @@ from cockpit.sources.prometheus_parse import (
     range_samples,
 )
 
+#: Queries in flight at once. Hundreds of environments polled together would otherwise
+#: queue in httpcore's connection pool, whose bookkeeping grows with the square of the
+#: queue (measured: 22 million checks for 400 queued queries); a short queue of our own
+#: keeps each request cheap, and a dozen connections keep Prometheus busy enough.
+MAX_IN_FLIGHT = 12
+
 
 class PrometheusSource:
     def __init__(
@@ -41,7 +48,11 @@ class PrometheusSource:
             timeout=httpx.Timeout(config.timeout),
             transport=transport,
             headers={"Accept": "application/json"},
+            limits=httpx.Limits(
+                max_connections=MAX_IN_FLIGHT, max_keepalive_connections=MAX_IN_FLIGHT
+            ),
         )
+        self._in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
         self._requests = 0
 
     @property
@@ -73,8 +84,9 @@ class PrometheusSource:
     async def _post(self, path: str, form: dict[str, str], expr: str) -> tuple[Series, ...]:
         url = f"{self._config.url}{path}"
         try:
-            self._requests += 1
-            response = await self._client.post(path, data=form)
+            async with self._in_flight:
+                self._requests += 1
+                response = await self._client.post(path, data=form)
         except httpx.TimeoutException:
             raise SourceError(
                 SourceName.PROMETHEUS,

@@ -121,6 +121,7 @@ async def rig(
         await engine.start()
         try:
             assert await engine.wait_ready(20), "the engine never heard from every source"
+            assert await engine.wait_settled(20), "the follow-up reads never completed"
             r = Rig(sim, engine, ctx, config, directory)
             r.mark()
             yield r

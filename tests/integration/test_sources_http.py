@@ -383,9 +383,6 @@ async def gitlab_server(
 ) -> AsyncIterator[tuple[FakeGitLab, GitLabSource]]:
     fake = FakeGitLab()
     url = await serve(fake.handle)
-    fake.route(
-        "GET", "/projects/shop%2Fcheckout", {"id": 5, "path_with_namespace": "shop/checkout"}
-    )
     source = GitLabSource(GitLabConfig(url=url, token=Secret(TOKEN), timeout=0.5, host="127.0.0.1"))
     yield fake, source
     await source.close()
@@ -395,38 +392,114 @@ async def test_latest_pipeline_with_jobs_and_bridges(
     gitlab_server: tuple[FakeGitLab, GitLabSource],
 ) -> None:
     fake, source = gitlab_server
-    fake.route("GET", "/projects/5/pipelines", load_fixture("gitlab/pipelines-list.json")[:1])
+    single = dict(load_fixture("gitlab/pipeline-single-success.json"), id=47, project_id=1)
+    # The list item agrees with the pipeline it lists (the two doc examples do not).
+    item = dict(
+        load_fixture("gitlab/pipelines-list.json")[0],
+        status=single["status"],
+        updated_at=single["updated_at"],
+    )
+    fake.route("GET", "/projects/shop%2Fcheckout/pipelines", [item])
+    fake.route("GET", "/projects/shop%2Fcheckout/pipelines/47", single)
     fake.route(
         "GET",
-        "/projects/5/pipelines/47",
-        dict(load_fixture("gitlab/pipeline-single-success.json"), id=47, project_id=5),
+        "/projects/shop%2Fcheckout/pipelines/47/jobs",
+        load_fixture("gitlab/pipeline-jobs-list.json"),
     )
     fake.route(
-        "GET", "/projects/5/pipelines/47/jobs", load_fixture("gitlab/pipeline-jobs-list.json")
+        "GET",
+        "/projects/shop%2Fcheckout/pipelines/47/bridges",
+        load_fixture("gitlab/pipeline-bridges-list.json"),
     )
-    fake.route(
-        "GET", "/projects/5/pipelines/47/bridges", load_fixture("gitlab/pipeline-bridges-list.json")
-    )
-    pipeline = await source.pipeline("shop/checkout", "main")
-    assert pipeline is not None and (pipeline.id, pipeline.status) == (47, "success")
-    assert [j.name for j in pipeline.jobs] == ["rspec:other", "teaspoon", "teaspoon"]
+    listed = await source.pipeline("shop/checkout", "main")
+    assert listed is not None and (listed.id, listed.status) == (47, "success")
+    assert [j.name for j in listed.jobs] == ["rspec:other", "teaspoon"]
     methods_paths = [(m, p) for m, p, _ in fake.requests]
-    assert methods_paths[0] == ("GET", "/api/v4/projects/shop%2Fcheckout")
-    listing = methods_paths[1][1]
-    assert listing.startswith("/api/v4/projects/5/pipelines?")
+    listing = methods_paths[0][1]  # no project lookup first: GitLab takes the path
+    assert listing.startswith("/api/v4/projects/shop%2Fcheckout/pipelines?")
     for part in ("ref=main", "order_by=id", "sort=desc", "per_page=1"):
         assert part in listing
+    assert len(fake.requests) == 2  # the list and the jobs: enough for the overview
+    pipeline = await source.pipeline_details("shop/checkout", listed)
+    assert [j.name for j in pipeline.jobs] == ["rspec:other", "teaspoon", "teaspoon"]
+    assert [j.is_bridge for j in pipeline.jobs] == [False, False, True]
+    assert pipeline.user == "root" and pipeline.duration is not None
+    assert len(fake.requests) == 4  # + the pipeline itself and its bridges
     assert all(h.get("PRIVATE-TOKEN") == TOKEN for _, _, h in fake.requests)
-    # the project id is cached: a second read does not look the project up again
-    await source.pipeline("shop/checkout", "main")
-    assert [p for _, p, _ in fake.requests].count("/api/v4/projects/shop%2Fcheckout") == 1
     assert source.request_count == len(fake.requests)
+    # Told what it returned last time, a finished pipeline still latest costs one request.
+    again = await source.pipeline("shop/checkout", "main", previous=pipeline)
+    assert again == pipeline
+    assert len(fake.requests) == 5
+
+
+async def test_a_running_pipeline_is_followed_by_its_jobs_alone(
+    gitlab_server: tuple[FakeGitLab, GitLabSource],
+) -> None:
+    fake, source = gitlab_server
+    running = dict(load_fixture("gitlab/pipelines-list.json")[0], status="running")
+    fake.route("GET", "/projects/shop%2Fcheckout/pipelines", [running])
+    fake.route(
+        "GET",
+        "/projects/shop%2Fcheckout/pipelines/47",
+        dict(
+            load_fixture("gitlab/pipeline-single-success.json"),
+            id=47,
+            project_id=1,
+            status="running",
+        ),
+    )
+    jobs = load_fixture("gitlab/pipeline-jobs-list.json")
+    fake.route("GET", "/projects/shop%2Fcheckout/pipelines/47/jobs", jobs)
+    fake.route(
+        "GET",
+        "/projects/shop%2Fcheckout/pipelines/47/bridges",
+        load_fixture("gitlab/pipeline-bridges-list.json"),
+    )
+    first = await source.pipeline_details(
+        "shop/checkout", await source.pipeline("shop/checkout", "main")
+    )
+    assert first is not None and first.user is not None
+    fake.requests.clear()
+    fake.route(
+        "GET",
+        "/projects/shop%2Fcheckout/pipelines/47/jobs",
+        [dict(jobs[0], status="running"), jobs[1]],
+    )
+    second = await source.pipeline("shop/checkout", "main", previous=first)
+    paths = [p.split("?")[0] for _, p, _ in fake.requests]
+    assert paths == [
+        "/api/v4/projects/shop%2Fcheckout/pipelines",
+        "/api/v4/projects/shop%2Fcheckout/pipelines/47/jobs",
+    ]
+    assert second.user == first.user  # details kept from the first read
+    assert [j.is_bridge for j in second.jobs].count(True) == [
+        j.is_bridge for j in first.jobs
+    ].count(True)
+    assert second.jobs != first.jobs
 
 
 async def test_no_pipeline_yet(gitlab_server: tuple[FakeGitLab, GitLabSource]) -> None:
     fake, source = gitlab_server
-    fake.route("GET", "/projects/5/pipelines", [])
+    fake.route("GET", "/projects/shop%2Fcheckout/pipelines", [])
     assert await source.pipeline("shop/checkout", "main") is None
+
+
+async def test_the_rate_limit_quota_gitlab_reports_is_remembered(
+    gitlab_server: tuple[FakeGitLab, GitLabSource],
+) -> None:
+    fake, source = gitlab_server
+    quota = {
+        "RateLimit-Limit": "2000",
+        "RateLimit-Remaining": "12",
+        "RateLimit-Reset": "1800000000",
+    }
+    fake.route("GET", "/projects/shop%2Fcheckout/pipelines", (200, [], quota))
+    assert source.rate_limit is None
+    await source.pipeline("shop/checkout", "main")
+    assert source.rate_limit is not None
+    assert (source.rate_limit.limit, source.rate_limit.remaining) == (2000, 12)
+    assert source.rate_limit.reset_at == 1_800_000_000
 
 
 async def test_deployments_and_the_manual_gate(
@@ -435,7 +508,7 @@ async def test_deployments_and_the_manual_gate(
     fake, source = gitlab_server
     waiting = load_fixture("gitlab/deployments-list.json")
     waiting[1]["deployable"]["status"] = "manual"
-    fake.route("GET", "/projects/5/deployments", waiting)
+    fake.route("GET", "/projects/shop%2Fcheckout/deployments", waiting)
     deployments = await source.deployments("shop/checkout", "production", limit=5)
     assert [d.id for d in deployments] == [42, 41]
     gate = await source.manual_gate("shop/checkout", "production")
@@ -452,7 +525,7 @@ async def test_deployments_updated_after_sort_by_updated_at(
     from datetime import UTC, datetime
 
     fake, source = gitlab_server
-    fake.route("GET", "/projects/5/deployments", [])
+    fake.route("GET", "/projects/shop%2Fcheckout/deployments", [])
     await source.deployments(
         "shop/checkout", "production", updated_after=datetime(2026, 1, 1, tzinfo=UTC)
     )
@@ -495,10 +568,18 @@ async def test_feature_flag_toggle_and_reads(
         return web.json_response(dict(flag, active=body["active"]))
 
     fake.route("PUT", "/projects/shop%2Fcheckout/feature_flags/awesome_feature", update)
-    fake.route("GET", "/projects/5/feature_flags", load_fixture("gitlab/feature-flags-list.json"))
-    fake.route("GET", "/projects/5/jobs/7/trace", "\x1b[32mok\x1b[0m\r\nsection_end:1:x\r\n")
     fake.route(
-        "GET", "/projects/5/repository/files/README.md", load_fixture("gitlab/repository-file.json")
+        "GET",
+        "/projects/shop%2Fcheckout/feature_flags",
+        load_fixture("gitlab/feature-flags-list.json"),
+    )
+    fake.route(
+        "GET", "/projects/shop%2Fcheckout/jobs/7/trace", "\x1b[32mok\x1b[0m\r\nsection_end:1:x\r\n"
+    )
+    fake.route(
+        "GET",
+        "/projects/shop%2Fcheckout/repository/files/README.md",
+        load_fixture("gitlab/repository-file.json"),
     )
     fake.route("GET", "/user", {"username": "alice"})
     updated = await source.set_feature_flag("shop/checkout", "awesome_feature", False)
@@ -570,10 +651,7 @@ async def test_gitlab_failures_become_words_without_the_token(
     transient: bool,
 ) -> None:
     fake, source = gitlab_server
-    if status == 404:
-        fake.route("GET", "/projects/shop%2Fcheckout", (404, body, headers))
-    else:
-        fake.route("GET", "/projects/5/pipelines", (status, body, headers))
+    fake.route("GET", "/projects/shop%2Fcheckout/pipelines", (status, body, headers))
     with pytest.raises(SourceError) as caught:
         await source.pipeline("shop/checkout", "main")
     error = caught.value

@@ -89,8 +89,8 @@ def test_minimal_file_gets_documented_defaults(tmp_path: Path) -> None:
     assert loaded.poll == config.PollConfig()
     service = loaded.service("checkout")
     assert service.ref == "main"
-    assert "db/migrate/**" in service.migration_paths
-    assert "prisma/migrations/**" in service.migration_paths
+    assert "**/db/migrate/*.rb" in service.migration_paths
+    assert "**/prisma/migrations/*/migration.sql" in service.migration_paths
     env = service.environment("production")
     assert env.key == EnvKey("checkout", "production")
     assert env.gitlab_environment == "production"

@@ -99,11 +99,14 @@ class FakeGitLab:
         self.error: SourceError | None = None
         self.calls = 0
 
-    async def pipeline(self, project: str, ref: str) -> Pipeline | None:
+    async def pipeline(self, project: str, ref: str, *, previous=None) -> Pipeline | None:
         self.calls += 1
         if self.error is not None:
             raise self.error
         return self.pipelines.get(project, pipeline())
+
+    async def pipeline_details(self, project: str, pipeline: Pipeline) -> Pipeline:
+        return pipeline
 
     async def deployments(self, project: str, environment: str, *, limit: int = 20):
         return self.deployment_lists.get((project, environment), ())
@@ -127,7 +130,7 @@ class FakePrometheus:
     async def query_range(self, expr: str, *, start, end, step):
         if self.error is not None:
             raise self.error
-        return (Sample(start, self.value),)
+        return (Sample(start, self.value), Sample(end, self.value))
 
 
 def rollout_obj(name: str, weight: int) -> dict:
@@ -344,6 +347,21 @@ async def test_retry_after_holds_back_refreshes(world) -> None:
     for _ in range(20):
         await asyncio.sleep(0)
     assert gitlab.calls == calls  # a refresh does not jump the server's Retry-After
+
+
+async def test_a_nearly_spent_rate_limit_stretches_the_gitlab_interval(world) -> None:
+    import time
+
+    from cockpit.sources.errors import RateLimit
+
+    engine, gitlab, _, _, _ = world
+    assert await engine.wait_ready(5)
+    project = engine._projects["shop/checkout"]
+    calm = await engine._poll_project(project)
+    gitlab.rate_limit = RateLimit(limit=2000, remaining=0, reset_at=time.time() + 40)
+    assert await engine._poll_project(project) >= calm + 35  # waits for the reset
+    gitlab.rate_limit = RateLimit(limit=2000, remaining=1500, reset_at=time.time() + 40)
+    assert await engine._poll_project(project) == calm  # plenty left: no change
 
 
 def deployment(iid: int, status: str, job_status: str, job_id: int) -> Deployment:
