@@ -19,9 +19,10 @@ import pytest
 from tests.helpers import require, wait_until
 
 
-@pytest.fixture
-def running_sim(tmp_path: Path) -> Iterator[Path]:
-    state = tmp_path / "state"
+@pytest.fixture(scope="module")
+def running_sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One ``cockpit sim`` for the module: these tests only read (or dry-run)."""
+    state = tmp_path_factory.mktemp("sim") / "state"
     process = subprocess.Popen(
         [sys.executable, "-m", "cockpit", "sim", "--state-dir", str(state)],
         stdout=subprocess.PIPE,
@@ -168,3 +169,68 @@ def test_status_with_an_unknown_environment_is_a_usage_error(running_sim: Path) 
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1
     assert "production" in result.stderr
+
+
+def cockpit(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "cockpit", *args], capture_output=True, text=True, timeout=120
+    )
+
+
+def test_maturity_of_payments_is_level_3_for_its_manual_production_gate(running_sim: Path) -> None:
+    result = cockpit(
+        "maturity", "payments", "--json", "--config", str(running_sim / "cockpit.toml")
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["level"] == 3
+    missing = {item["key"]: item["reason"] for item in report["missing"]}
+    assert list(missing) == ["continuous_deployment"]
+    assert "deploy_production" in missing["continuous_deployment"]
+    assert "manual" in missing["continuous_deployment"]
+    assert report["unknown"] == []
+
+
+def test_dora_of_payments_production_gives_four_classed_figures(running_sim: Path) -> None:
+    result = cockpit(
+        "dora",
+        "payments",
+        "--env",
+        "production",
+        "--json",
+        "--config",
+        str(running_sim / "cockpit.toml"),
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert set(report) == {
+        "deployment_frequency",
+        "lead_time",
+        "change_failure_rate",
+        "time_to_restore",
+    }
+    for key in ("deployment_frequency", "lead_time", "change_failure_rate"):
+        assert isinstance(report[key]["value"], float), key
+        assert report[key]["class"] in ("elite", "high", "medium", "low"), key
+        assert report[key]["unit"]
+    # No failure in the window: nothing to restore, said as such rather than as zero.
+    restore = report["time_to_restore"]
+    assert restore["value"] is None and restore["detail"].startswith("n/a")
+
+
+def test_rolling_orders_back_warns_of_the_destructive_migration(running_sim: Path) -> None:
+    result = cockpit(
+        "rollback",
+        "orders",
+        "--env",
+        "production",
+        "--dry-run",
+        "--config",
+        str(running_sim / "cockpit.toml"),
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "rollback crosses 2 migrations (1 destructive: drop_legacy_state_from_orders)" in out
+    assert "contract: drop_legacy_state_from_orders" in out
+    assert "PATCH https://" in out and "application/json-patch+json" in out
+    assert "dry run: nothing was sent" in out
