@@ -40,8 +40,8 @@ def _add_config(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_app_args(parser: argparse.ArgumentParser) -> None:
-    _add_config(parser)
+def _add_screen_args(parser: argparse.ArgumentParser) -> None:
+    """What the screen takes, whether on real systems or the demo world."""
     parser.add_argument(
         "--read-only", action="store_true", help="refuse every write (promote, rollback, …)"
     )
@@ -50,6 +50,11 @@ def _add_app_args(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="fewer colours and frames for slow SSH links",
     )
+
+
+def _add_app_args(parser: argparse.ArgumentParser) -> None:
+    _add_config(parser)
+    _add_screen_args(parser)
 
 
 def _add_sim_args(parser: argparse.ArgumentParser) -> None:
@@ -85,14 +90,7 @@ def _add_sim_command_args(parser: argparse.ArgumentParser) -> None:
 
 def _add_demo_args(parser: argparse.ArgumentParser) -> None:
     _add_sim_args(parser)
-    parser.add_argument(
-        "--read-only", action="store_true", help="refuse every write (promote, rollback, …)"
-    )
-    parser.add_argument(
-        "--low-bandwidth",
-        action="store_true",
-        help="fewer colours and frames for slow SSH links",
-    )
+    _add_screen_args(parser)
 
 
 def _add_command_config(parser: argparse.ArgumentParser) -> None:
