@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from cockpit.insights.health_guard import rate_percent
 from cockpit.model import (
     Deployment,
     Health,
@@ -65,6 +66,22 @@ def age_words(then: datetime | None, now: datetime) -> str:
 
 def percent(value: float, digits: int = 1) -> str:
     return f"{value * 100:.{digits}f}%"
+
+
+def threshold_words(threshold: float) -> str:
+    """A threshold as people write it: ``99 %``, ``99.5 %``, ``99.95 %``."""
+    return f"{round(threshold * 100, 3):g} %"
+
+
+def rate_words(rate: float, threshold: float, *, decimals: int = 1) -> str:
+    """A success rate with enough decimals that its side of the threshold shows:
+    0.98957 against 0.99 is ``98.96 %`` (never ``99.0 %`` under 99 %)."""
+    return rate_percent(rate, threshold, decimals=decimals)
+
+
+def _tight(text: str) -> str:
+    """``98.96 %`` → ``98.96%``, for a narrow column."""
+    return text.replace(" %", "%")
 
 
 def short_sha(sha: str | None) -> str:
@@ -151,6 +168,35 @@ def analysis_glyph(phase: str) -> Fragment:
     return _ANALYSIS_GLYPHS.get(phase, ("?", "muted"))
 
 
+#: Words in a metric's name that say its values are ratios (0..1), shown as percentages.
+_RATIO_WORDS = ("success", "rate", "ratio", "availability", "error", "percent")
+
+
+def measurement_words(metric: str, value: str | None) -> str:
+    """An analysis measurement as a person reads it.
+
+    Argo Rollouts stores a query's result as text, often a list: ``[0.9995076817433826]``.
+    Numbers lose the brackets and the noise; a ratio-named metric's 0..1 values become
+    percentages (``99.95 %``); anything else keeps four significant digits (``0.2531``);
+    text that is not numbers is shown as it is. ``—`` when nothing was measured.
+    """
+    if value is None or not value.strip():
+        return "—"
+    text = value.strip()
+    inner = text[1:-1] if text.startswith("[") and text.endswith("]") else text
+    try:
+        numbers = [float(part) for part in inner.split(",") if part.strip()]
+    except ValueError:
+        return text if len(text) <= 24 else text[:23] + "…"
+    if not numbers:
+        return "—"
+    ratio = any(word in metric.lower() for word in _RATIO_WORDS) and all(
+        0.0 <= n <= 1.0 for n in numbers
+    )
+    shown = [f"{n * 100:.2f} %" if ratio else f"{n:.4g}" for n in numbers]
+    return ", ".join(shown)
+
+
 # --------------------------------------------------------------------------- bars
 
 _EIGHTHS = " ▏▎▍▌▋▊▉█"
@@ -195,28 +241,45 @@ def success_rate_range(health: Health) -> tuple[float, float]:
 # --------------------------------------------------------------------------- row cells
 
 
+#: Deployment records that say nothing happened (GitLab keeps them for skipped or
+#: canceled deploy jobs, and creates one before a manual job is played).
+_NOT_DEPLOYED = frozenset({"skipped", "canceled", "created", "blocked"})
+
+
+def last_deployed(state: ServiceState) -> Deployment | None:
+    """The newest deployment that happened (succeeded, failed or is running)."""
+    return next((d for d in state.deployments if d.status not in _NOT_DEPLOYED), None)
+
+
 def version_text(state: ServiceState) -> str:
     """Image tag of the running version, else the last deployed sha, else the pipeline sha."""
     rollout = state.rollout
     if rollout is not None and rollout.images:
         return image_tag(rollout.images[0])
-    if state.last_deployment is not None:
-        return short_sha(state.last_deployment.sha)
+    deployed = last_deployed(state)
+    if deployed is not None:
+        return short_sha(deployed.sha)
     if state.pipeline is not None:
         return short_sha(state.pipeline.sha)
     return "—"
 
 
 def pipeline_cell(pipeline: Pipeline | None) -> Cell:
-    """One glyph per stage, then the current stage's name and status."""
+    """One glyph per stage, then what the pipeline is doing in words: ``passed``, or the
+    current stage's status then its name (``failed test``, ``manual production_deploy``),
+    so that a narrow column cuts the stage name, not the status."""
     if pipeline is None:
         return (("— no pipeline", "muted"),)
     fragments: list[Fragment] = [status_glyph(stage.status) for stage in pipeline.stages]
     current = pipeline.current_stage
-    if current is not None:
+    if pipeline.status == "success" or (current is not None and current.status == "success"):
+        _, tone = status_glyph(pipeline.status)
+        fragments.append(
+            (f" {'passed' if pipeline.status == 'success' else status_word(pipeline.status)}", tone)
+        )
+    elif current is not None:
         _, tone = status_glyph(current.status)
-        word = "" if current.status == "success" else f" {status_word(current.status)}"
-        fragments.append((f" {current.name}{word}", tone))
+        fragments.append((f" {status_word(current.status)} {current.name}", tone))
     else:
         glyph, tone = status_glyph(pipeline.status)
         fragments.append((f"{glyph} {status_word(pipeline.status)}", tone))
@@ -241,21 +304,23 @@ def rollout_state_words(rollout: Rollout) -> Fragment:
 
 
 def rollout_cell(rollout: Rollout | None, *, bar_width: int = 6) -> Cell:
-    """Strategy, step i/n, the state in words, the canary weight and its bar.
+    """Strategy, step i/n, the state in words, and while a canary is under way (or was
+    aborted) its weight and a bar of it.
 
-    The bar comes last so that a narrow column cuts the bar, not the words.
+    The bar comes last so that a narrow column cuts the bar, not the words; a finished
+    canary's 100 % says nothing and is left out.
     """
     if rollout is None:
         return (("— no workload", "muted"),)
     state = rollout_state_words(rollout)
     if rollout.strategy is Strategy.CANARY:
         step = f"{rollout.step_index or 0}/{rollout.step_count}"
-        return (
-            (f"canary {step} ", ""),
-            state,
-            (f" {rollout.actual_weight:>3}% ", ""),
-            (weight_bar(rollout.actual_weight, bar_width), "info"),
-        )
+        cell: tuple[Fragment, ...] = ((f"canary {step} ", ""), state)
+        if rollout.in_progress or rollout.aborted:
+            cell += ((f" {rollout.actual_weight:>3}%", ""),)
+            if bar_width > 0:
+                cell += ((" " + weight_bar(rollout.actual_weight, bar_width), "info"),)
+        return cell
     if rollout.strategy is Strategy.BLUEGREEN:
         return (("blue-green ", ""), state)
     ready = f"{rollout.ready_replicas}/{rollout.replicas}"
@@ -284,11 +349,8 @@ def health_cell(health: Health | None, *, spark_width: int = 0) -> Cell:
         relation = "≥" if health.success_rate >= health.threshold else "<"
         head = (
             (glyph, tone),
-            (f" {percent(health.success_rate)}", tone),
-            (
-                f" {relation}{percent(health.threshold, 0 if health.threshold * 100 % 1 == 0 else 1)}",
-                "muted",
-            ),
+            (f" {_tight(rate_words(health.success_rate, health.threshold)):>6}", tone),
+            (f" {relation}{_tight(threshold_words(health.threshold))}", "muted"),
         )
     if spark_width <= 0 or not health.history:
         return head
@@ -298,13 +360,13 @@ def health_cell(health: Health | None, *, spark_width: int = 0) -> Cell:
 
 
 def deployed_cell(deployment: Deployment | None, now: datetime) -> Cell:
-    """``12m ago alice``; a rollback is marked ``↺``; a failed deploy says so."""
+    """``12m alice`` (the column says DEPLOYED: how long ago, by whom); a rollback is
+    marked ``↺``, a failed or running deploy says so, before the name (a narrow column
+    cuts the name, not the news)."""
     if deployment is None:
         return (("— never", "muted"),)
     when = deployment.finished_at or deployment.created_at
-    fragments: list[Fragment] = [(f"{age_words(when, now)} ago", "")]
-    if deployment.user:
-        fragments.append((f" {deployment.user}", "muted"))
+    fragments: list[Fragment] = [(age_words(when, now), "")]
     if deployment.is_rollback:
         fragments.append((" ↺ rollback", "warn"))
     if deployment.status not in ("success", "running", "created"):
@@ -312,6 +374,8 @@ def deployed_cell(deployment: Deployment | None, now: datetime) -> Cell:
         fragments.append((f" {glyph} {deployment.status}", tone))
     elif deployment.status == "running":
         fragments.append((" ◌ deploying", "info"))
+    if deployment.user:
+        fragments.append((f" {deployment.user}", "muted"))
     return tuple(fragments)
 
 
@@ -336,7 +400,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("service", "SERVICE", 10, 14, 18, 0),
     Column("env", "ENV", 10, 11, 12, 1),
     Column("version", "VERSION", 8, 10, 14, 5),
-    Column("pipeline", "PIPELINE", 14, 20, 28, 4),
+    Column("pipeline", "PIPELINE", 15, 20, 28, 4),
     Column("rollout", "ROLLOUT", 23, 32, 34, 3),
     Column("health", "HEALTH", 14, 24, 32, 2),
     Column("deployed", "DEPLOYED", 10, 18, 24, 6),
@@ -392,12 +456,13 @@ def row_cells(state: ServiceState, now: datetime, widths: dict[str, int]) -> dic
         elif key == "pipeline":
             cells[key] = pipeline_cell(state.pipeline)
         elif key == "rollout":
-            cells[key] = rollout_cell(state.rollout, bar_width=6 if width >= 30 else 3)
+            bar = 6 if width >= 31 else 3 if width >= 28 else 0
+            cells[key] = rollout_cell(state.rollout, bar_width=bar)
         elif key == "health":
             spark = max(0, width - 15)
             cells[key] = health_cell(state.health, spark_width=min(spark, 12))
         elif key == "deployed":
-            cells[key] = deployed_cell(state.last_deployment, now)
+            cells[key] = deployed_cell(last_deployed(state), now)
     return cells
 
 
