@@ -1,29 +1,87 @@
 """``d``: a read-only dashboard of every service's maturity level and DORA classes side by side.
 
 The rows come from an ``InsightsProvider`` (maturity assessment and DORA metrics over
-the deployment history); the screen only lays them out. Without a provider it says so.
+the deployment history); the screen only lays them out: one line per service ×
+environment, the service's name and level on its first line, each figure with its
+class. The line under the table spells out the selected row: what is missing and the
+next step, or why it could not be measured. Without a provider it says so.
 """
 
 from __future__ import annotations
 
 from typing import ClassVar
 
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from cockpit.ui.insight_rows import DoraFigure, InsightRow, InsightsProvider
+from cockpit.ui.presenters import Fragment
+from cockpit.ui.widgets.detail.insights import class_fragment
 from cockpit.ui.widgets.tones import toned
 
-CLASS_TONES = {"elite": "ok", "high": "ok", "medium": "warn", "low": "bad"}
 LEVEL_WORDS = {1: "1 manual", 2: "2 CI", 3: "3 delivery", 4: "4 deployment"}
+#: The figure columns, in the order DoraReport.metrics gives them.
+FIGURE_TITLES = ("deploy frequency", "lead time", "change failures", "time to restore")
+
+Cell = tuple[Fragment, ...]
 
 
-def figure_cell(figure: DoraFigure) -> tuple[tuple[str, str], ...]:
-    cls = figure.cls or "n/a"
-    return ((figure.value, ""), (f" {cls}", CLASS_TONES.get(cls, "muted")))
+def figure_cell(figure: DoraFigure | None) -> Cell:
+    if figure is None:
+        return (("?", "muted"),)
+    return ((f"{figure.value} ", ""), class_fragment(figure))
+
+
+def level_cell(row: InsightRow) -> Cell:
+    level = row.maturity.level
+    if level is None:
+        return (("? unknown", "muted"),)
+    tone = "ok" if level == 4 else "warn" if level == 3 else "bad"
+    return ((LEVEL_WORDS.get(level, str(level)), tone),)
+
+
+def dashboard_cells(rows: tuple[InsightRow, ...]) -> list[list[Cell]]:
+    """One list of cells per row; a service's name and level only on its first row."""
+    table: list[list[Cell]] = []
+    previous: str | None = None
+    for row in rows:
+        first = row.service != previous
+        previous = row.service
+        figures: list[DoraFigure | None] = list(row.dora) or [None] * len(FIGURE_TITLES)
+        table.append(
+            [
+                ((row.service, "bold"),) if first else (("", ""),),
+                ((row.environment, ""),),
+                level_cell(row) if first else (("", ""),),
+                *(figure_cell(f) for f in figures),
+            ]
+        )
+    return table
+
+
+def cell_width(cell: Cell) -> int:
+    return sum(len(text) for text, _ in cell)
+
+
+def row_note(row: InsightRow) -> list[Fragment]:
+    """The selected row in words: missing items and the next step, or why not measured."""
+    out: list[Fragment] = [(f"{row.service}/{row.environment}: ", "bold")]
+    maturity = row.maturity
+    if maturity.level is None:
+        out.append((f"maturity not assessed: {maturity.error or 'no answer'}", "bad"))
+    elif maturity.next_step:
+        out.append((f"next step: {maturity.next_step}", ""))
+        if maturity.missing:
+            out.append((f" · missing: {', '.join(maturity.missing)}", "muted"))
+    else:
+        out.append((f"level {maturity.level}: nothing missing", "ok"))
+    if row.dora_error:
+        out.append((f" · DORA: {row.dora_error}", "bad"))
+    return out
 
 
 class DashboardScreen(Screen[None]):
@@ -38,36 +96,33 @@ class DashboardScreen(Screen[None]):
     def __init__(self, provider: InsightsProvider | None) -> None:
         super().__init__()
         self._provider = provider
+        self._rows: tuple[InsightRow, ...] = ()
 
     def compose(self) -> ComposeResult:
         yield Static(
-            toned([("Maturity and DORA", "bold"), ("  read-only", "muted")]), id="dashboard-title"
+            toned(
+                [
+                    ("Maturity and DORA", "bold"),
+                    ("  every service · DORA over the last 30 days · read-only", "muted"),
+                ]
+            ),
+            id="dashboard-title",
         )
-        table: DataTable[object] = DataTable(
-            id="dashboard-table", cursor_type="row", zebra_stripes=False
-        )
-        table.add_columns(
-            "service",
-            "env",
-            "level",
-            "deploy freq.",
-            "lead time",
-            "change fail",
-            "restore",
-            "next step",
-        )
-        yield table
+        yield DataTable(id="dashboard-table", cursor_type="row", zebra_stripes=False)
         yield Static(id="dashboard-note")
         yield Footer()
 
     def on_mount(self) -> None:
         if self._provider is None:
-            self.query_one("#dashboard-note", Static).update(
-                toned([("maturity and DORA data are not connected in this session", "muted")])
-            )
+            self._note([("maturity and DORA data are not connected in this session", "muted")])
             return
-        self.query_one("#dashboard-note", Static).update(toned([("◌ measuring…", "info")]))
+        self._note(
+            [("◌ measuring… (CI configuration and deployment history of every service)", "info")]
+        )
         self._load()
+
+    def _note(self, fragments: list[Fragment]) -> None:
+        self.query_one("#dashboard-note", Static).update(toned(fragments))
 
     @work(exclusive=True, group="insights", exit_on_error=False)
     async def _load(self) -> None:
@@ -76,35 +131,29 @@ class DashboardScreen(Screen[None]):
             rows = await self._provider()
         except Exception as error:
             message = getattr(error, "message", None) or str(error)
-            self.query_one("#dashboard-note", Static).update(toned([(f"✖ {message}", "bad")]))
+            self._note([(f"✖ {message}", "bad")])
             return
         self.show_rows(rows)
 
     def show_rows(self, rows: tuple[InsightRow, ...]) -> None:
-        table = self.query_one(DataTable)
-        table.clear()
-        for row in rows:
-            level = LEVEL_WORDS.get(row.level, "?") if row.level is not None else "? unknown"
-            table.add_row(
-                row.service,
-                row.environment,
-                level,
-                toned(figure_cell(row.deployment_frequency)),
-                toned(figure_cell(row.lead_time)),
-                toned(figure_cell(row.change_failure_rate)),
-                toned(figure_cell(row.time_to_restore)),
-                row.next_step or "—",
-            )
-        self.query_one("#dashboard-note", Static).update(
-            toned(
-                [
-                    (
-                        f"{len(rows)} service environments · levels per the maturity model; DORA classes per the report",
-                        "muted",
-                    )
-                ]
-            )
-        )
+        self._rows = rows
+        table: DataTable[Content] = self.query_one(DataTable)
+        table.clear(columns=True)
+        cells = dashboard_cells(rows)
+        titles = ("service", "env", "level", *FIGURE_TITLES)
+        for index, title in enumerate(titles):
+            # Content cells are not measured by the table: give each column its width.
+            width = max([len(title), *(cell_width(line[index]) for line in cells)])
+            table.add_column(title, width=width)
+        for line in cells:
+            table.add_row(*(toned(cell) for cell in line))
+        if not rows:
+            self._note([("no service to measure", "muted")])
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if 0 <= event.cursor_row < len(self._rows):
+            self._note(row_note(self._rows[event.cursor_row]))
 
     def action_cursor(self, direction: str) -> None:
         table = self.query_one(DataTable)

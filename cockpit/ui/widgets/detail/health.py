@@ -12,7 +12,15 @@ from datetime import datetime
 from textual.widgets import Static
 
 from cockpit.model import Health, Sample
-from cockpit.ui.presenters import Fragment, health_glyph, percent, sparkline, success_rate_range
+from cockpit.ui.presenters import (
+    Fragment,
+    health_glyph,
+    percent,
+    rate_words,
+    sparkline,
+    success_rate_range,
+    threshold_words,
+)
 from cockpit.ui.widgets.tones import toned
 
 WINDOW_MINUTES = 30
@@ -30,9 +38,10 @@ def health_lines(health: Health | None, now: datetime, width: int) -> list[Fragm
     glyph, tone = health_glyph(health.status)
     if health.success_rate is not None:
         relation = "≥" if health.success_rate >= health.threshold else "<"
+        rate = rate_words(health.success_rate, health.threshold, decimals=2)
         out.append(
             (
-                f"{glyph} success rate {percent(health.success_rate, 2)} {relation} threshold {percent(health.threshold, 1)}",
+                f"{glyph} success rate {rate} {relation} threshold {threshold_words(health.threshold)}",
                 tone,
             )
         )
