@@ -27,6 +27,7 @@ from cockpit.model import EnvKey, FeatureFlag, HealthStatus, Job, ServiceState
 from cockpit.ui.action_port import ActionPort, StopWatching
 from cockpit.ui.commands import CockpitCommands
 from cockpit.ui.insight_rows import InsightsProvider
+from cockpit.ui.presenters import guard_reason
 from cockpit.ui.screens.confirm import ConfirmScreen
 from cockpit.ui.screens.dashboard import DashboardScreen
 from cockpit.ui.screens.help import HelpScreen
@@ -249,12 +250,17 @@ class CockpitApp(App[None]):
             return reasons
         if state.health is not None and state.health.status is HealthStatus.BAD:
             reasons = reasons[1:]  # the guard says it better: "under 99 % for 3 samples…"
-        return (report.verdict.message, *reasons)
+        verdict = report.verdict
+        reason = guard_reason(verdict.bad_streak, report.threshold, verdict.latest, report.action)
+        return (reason, *reasons)
 
     def _show_rows(self, keys: frozenset[EnvKey]) -> None:
-        """Repaint what the screens show about these rows (marks, notes, "checking…")."""
+        """Repaint what the screens show about these rows (marks, notes, "checking…").
+
+        A screen still being composed is skipped: its own mount shows every row.
+        """
         for screen in self.screen_stack:
-            if isinstance(screen, LiveScreen):
+            if isinstance(screen, LiveScreen) and screen.is_mounted:
                 screen.apply_update(self.states, keys)
 
     # ------------------------------------------------------------------ views

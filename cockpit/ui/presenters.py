@@ -79,8 +79,21 @@ def rate_words(rate: float, threshold: float, *, decimals: int = 1) -> str:
     return rate_percent(rate, threshold, decimals=decimals)
 
 
-def _tight(text: str) -> str:
-    """``98.96 %`` → ``98.96%``, for a narrow column."""
+def guard_reason(
+    bad_streak: int, threshold: float, latest: float | None, action: str | None = None
+) -> str:
+    """The health guard's verdict as a row's attention reason: short enough for one line,
+    with its numbers and the key to press (and what the guard did, if anything)."""
+    now = f", now {rate_words(latest, threshold)}" if latest is not None else ""
+    text = (
+        f"health guard: {bad_streak} samples in a row under {threshold_words(threshold)}"
+        f"{now}: press r to roll back"
+    )
+    return f"{text}; {action}" if action else text
+
+
+def tight(text: str) -> str:
+    """``98.96 %`` → ``98.96%``, for a narrow column or a chart's scale."""
     return text.replace(" %", "%")
 
 
@@ -231,6 +244,42 @@ def sparkline(values: Sequence[float | None], width: int, *, low: float, high: f
     return "".join(out).rjust(width)
 
 
+_RISING = " ▁▂▃▄▅▆▇█"
+
+
+def block_chart(
+    values: Sequence[float | None], width: int, height: int, *, low: float, high: float
+) -> list[str]:
+    """The last ``width`` values as columns ``height`` rows tall, in eighths of a row,
+    top row first; right-aligned (the newest value is the last column).
+
+    A missing value (no traffic) is ``·`` on the bottom row; values outside the range
+    are clamped, and a value at ``low`` still shows a sliver so it is not taken for a gap.
+    """
+    if width <= 0 or height <= 0:
+        return []
+    tail = list(values)[-width:]
+    pad = width - len(tail)
+    span = high - low
+    levels: list[int | None] = []
+    for value in tail:
+        if value is None:
+            levels.append(None)
+            continue
+        ratio = 1.0 if span <= 0 else (min(high, max(low, value)) - low) / span
+        levels.append(max(1, round(ratio * height * 8)))
+    rows = []
+    for row in range(height - 1, -1, -1):
+        cells = []
+        for level in levels:
+            if level is None:
+                cells.append("·" if row == 0 else " ")
+            else:
+                cells.append(_RISING[max(0, min(8, level - row * 8))])
+        rows.append(" " * pad + "".join(cells))
+    return rows
+
+
 def success_rate_range(health: Health) -> tuple[float, float]:
     """The vertical range for a success-rate chart: from a bit under the threshold to 100 %."""
     seen = [s.value for s in health.history if s.value is not None]
@@ -349,8 +398,8 @@ def health_cell(health: Health | None, *, spark_width: int = 0) -> Cell:
         relation = "≥" if health.success_rate >= health.threshold else "<"
         head = (
             (glyph, tone),
-            (f" {_tight(rate_words(health.success_rate, health.threshold)):>6}", tone),
-            (f" {relation}{_tight(threshold_words(health.threshold))}", "muted"),
+            (f" {tight(rate_words(health.success_rate, health.threshold)):>6}", tone),
+            (f" {relation}{tight(threshold_words(health.threshold))}", "muted"),
         )
     if spark_width <= 0 or not health.history:
         return head
@@ -400,13 +449,14 @@ COLUMNS: tuple[Column, ...] = (
     Column("service", "SERVICE", 10, 14, 18, 0),
     Column("env", "ENV", 10, 11, 12, 1),
     Column("version", "VERSION", 8, 10, 14, 5),
-    Column("pipeline", "PIPELINE", 15, 20, 28, 4),
-    Column("rollout", "ROLLOUT", 23, 32, 34, 3),
-    Column("health", "HEALTH", 14, 24, 32, 2),
-    Column("deployed", "DEPLOYED", 10, 18, 24, 6),
+    Column("pipeline", "PIPELINE", 15, 19, 28, 4),
+    Column("rollout", "ROLLOUT", 23, 31, 34, 3),
+    Column("health", "HEALTH", 14, 21, 32, 2),
+    Column("deployed", "DEPLOYED", 10, 12, 24, 6),
 )
-#: Which columns take spare room first, up to their maximum: the rollout's words and
-#: bar, then the pipeline's stage name, then the health sparkline.
+#: Which columns take spare room first, up to their comfortable width, then up to their
+#: maximum: the rollout's words and bar, the pipeline's status word and stage, the
+#: health sparkline, who deployed. At 120 columns each gets its comfortable width.
 GROW_ORDER = ("rollout", "pipeline", "health", "deployed", "service", "env", "version")
 #: The cell before every row: cursor mark and attention mark.
 GUTTER = 3

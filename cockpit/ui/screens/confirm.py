@@ -2,8 +2,8 @@
 
 It shows the plan as the action layer wrote it: title, a production banner, the
 summary, the exact target, what else changes, the warnings (a strong plan looks
-stronger), and the HTTP request(s). ``y``/``enter`` confirms, ``n``/``esc`` cancels.
-Once confirmed, the plan executes exactly once: further presses do nothing while the
+stronger), and the HTTP request(s); when it does not fit, ``j``/``k`` scroll it and the
+choices line says so. ``y``/``enter`` confirms, ``n``/``esc`` cancels. Once confirmed, the plan executes exactly once: further presses do nothing while the
 write is in flight, and the dialog closes with the result.
 
 A confirmation typed before the dialog could be read is not one: for the first
@@ -29,7 +29,7 @@ from textual.widgets import Static
 from cockpit.ui.widgets.tones import toned
 
 #: The dialog's width (styles/dialogs.tcss) and what its border and padding take from it.
-DIALOG_WIDTH = 90
+DIALOG_WIDTH = 100
 DIALOG_CHROME = 6
 #: Below this terminal height the plan's body scrolls in less room (class ``-short``).
 TALL = 32
@@ -41,6 +41,9 @@ CHOICE_FRAGMENTS = (
     (" / esc cancel", ""),
 )
 CHOICES = toned(CHOICE_FRAGMENTS)
+#: Until the dialog is armed, only cancelling is offered.
+NOT_YET = toned([("n", "bold"), (" / esc cancel    ", ""), ("y / enter: read it first…", "muted")])
+MORE = ("    ↓ j/k scroll: there is more", "muted")
 
 
 class ConfirmScreen(ModalScreen[Any]):
@@ -49,6 +52,10 @@ class ConfirmScreen(ModalScreen[Any]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y,enter", "confirm", "Confirm", tooltip="Send exactly this request"),
         Binding("n,escape", "cancel", "Cancel", tooltip="Close without writing anything"),
+        Binding("j,down", "scroll(1)", "Scroll down", show=False),
+        Binding("k,up", "scroll(-1)", "Scroll up", show=False),
+        Binding("pagedown,space", "scroll(10)", "Page down", show=False),
+        Binding("pageup", "scroll(-10)", "Page up", show=False),
     ]
 
     #: How long after opening the dialog starts to accept a confirmation.
@@ -86,7 +93,7 @@ class ConfirmScreen(ModalScreen[Any]):
                     )
                 requests = [part for line in plan.request for part in _request_parts(line)]
                 yield Static(_section("Request", tuple(requests), width), classes="section request")
-            yield Static(CHOICES, id="choices")
+            yield Static(NOT_YET, id="choices")
 
     def on_resize(self, event: events.Resize) -> None:
         self.set_class(event.size.height < TALL, "-short")
@@ -95,8 +102,22 @@ class ConfirmScreen(ModalScreen[Any]):
         self.set_timer(self.ARM_SECONDS, self.arm)
 
     def arm(self) -> None:
-        """From now on ``y``/``enter`` confirm (called ``ARM_SECONDS`` after opening)."""
+        """Let ``y``/``enter`` confirm (the timer calls this ``ARM_SECONDS`` after opening),
+        once the dialog is laid out: then the choices line offers them, and says when the
+        plan does not fit."""
+        self.call_after_refresh(self._offer_choices)
+
+    def _offer_choices(self) -> None:
+        if self.sent:
+            return
+        more = self.query_one("#plan-body", VerticalScroll).max_scroll_y > 0
+        self.query_one("#choices", Static).update(
+            toned([*CHOICE_FRAGMENTS, MORE]) if more else CHOICES
+        )
         self.armed = True
+
+    def action_scroll(self, lines: int) -> None:
+        self.query_one("#plan-body", VerticalScroll).scroll_relative(y=lines, animate=False)
 
     def action_confirm(self) -> None:
         if self.sent:
@@ -106,11 +127,9 @@ class ConfirmScreen(ModalScreen[Any]):
                 toned(
                     [
                         (
-                            "⚠ a key pressed as this dialog opened was ignored: read it, then ",
+                            "⚠ a key pressed as this dialog opened was ignored: read it first  ",
                             "warn",
                         ),
-                        ("y", "bold"),
-                        (" / enter confirm    ", ""),
                         ("n", "bold"),
                         (" / esc cancel", ""),
                     ]

@@ -30,10 +30,11 @@ FIGURE_TITLES = ("deploy frequency", "lead time", "change failures", "time to re
 Cell = tuple[Fragment, ...]
 
 
-def figure_cell(figure: DoraFigure | None) -> Cell:
+def figure_cell(figure: DoraFigure | None, value_width: int = 0) -> Cell:
+    """``2.4 per day ● elite``, the value padded so that the classes line up."""
     if figure is None:
         return (("?", "muted"),)
-    return ((f"{figure.value} ", ""), class_fragment(figure))
+    return ((f"{figure.value:<{value_width}} ", ""), class_fragment(figure))
 
 
 def level_cell(row: InsightRow) -> Cell:
@@ -48,6 +49,10 @@ def dashboard_cells(rows: tuple[InsightRow, ...]) -> list[list[Cell]]:
     """One list of cells per row; a service's name and level only on its first row."""
     table: list[list[Cell]] = []
     previous: str | None = None
+    widths = [
+        max((len(r.dora[i].value) for r in rows if r.dora), default=0)
+        for i in range(len(FIGURE_TITLES))
+    ]
     for row in rows:
         first = row.service != previous
         previous = row.service
@@ -57,7 +62,7 @@ def dashboard_cells(rows: tuple[InsightRow, ...]) -> list[list[Cell]]:
                 ((row.service, "bold"),) if first else (("", ""),),
                 ((row.environment, ""),),
                 level_cell(row) if first else (("", ""),),
-                *(figure_cell(f) for f in figures),
+                *(figure_cell(f, w) for f, w in zip(figures, widths, strict=True)),
             ]
         )
     return table

@@ -49,7 +49,9 @@ class HelpScreen(ModalScreen[None]):
             keys = " ".join(app.get_key_display(a.binding) for a in actives)
             what = binding.description or ACTION_WORDS.get(binding.action, binding.action)
             detail = binding.tooltip or ACTION_WORDS.get(binding.action, "")
-            if detail and detail.lower() != what.lower():
+            if detail.lower().startswith(what.lower()):
+                what = detail  # "Open the selected service's detail", not "Open: Open …"
+            elif detail:
                 what = f"{what}: {detail}"
             lines.append((f"{keys:>11}  ", "bold"))
             lines.append((what, "" if enabled else "muted"))

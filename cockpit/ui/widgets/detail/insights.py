@@ -19,9 +19,9 @@ CLASS_TONES = {"elite": "ok", "high": "ok", "medium": "warn", "low": "bad"}
 
 
 def class_fragment(figure: DoraFigure) -> Fragment:
-    """``● elite``; ``– n/a`` when there was nothing to classify."""
+    """``● elite``; ``–`` when there was nothing to classify."""
     if figure.cls is None:
-        return ("– n/a", "muted")
+        return ("–", "muted")
     glyph = {"elite": "●", "high": "●", "medium": "◐", "low": "○"}.get(figure.cls, "?")
     return (f"{glyph} {figure.cls}", CLASS_TONES.get(figure.cls, "muted"))
 
@@ -68,7 +68,10 @@ def dora_lines(row: InsightRow) -> list[Fragment]:
     value_width = max(len(f.value) for f in row.dora)
     for figure in row.dora:
         out.append((f"\n  {figure.title:<{width}}  {figure.value:>{value_width}}  ", ""))
-        out.append(class_fragment(figure))
+        if figure.cls is None and figure.detail:
+            out.append((figure.detail, "muted"))  # why there is no figure
+        else:
+            out.append(class_fragment(figure))
     return out
 
 

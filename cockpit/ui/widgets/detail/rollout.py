@@ -34,18 +34,22 @@ def rollout_lines(rollout: Rollout | None, now: datetime, width: int = 60) -> li
         return [("no Rollout or Deployment is linked to this environment", "muted")]
     out: list[Fragment] = []
     glyph, tone = phase_glyph(rollout.phase)
-    out.append((f"{rollout.kind} {rollout.namespace}/{rollout.name}  ", "bold"))
+    title = f"{rollout.kind} {rollout.namespace}/{rollout.name}  "
+    out.append((title, "bold"))
     out.append((f"{glyph} {rollout.phase}", tone))
     if rollout.aborted:
         out.append(("  ✖ aborted", "bad"))
     if rollout.message:
-        out.append((f"\n{rollout.message}", "muted"))
+        # A short message (the pause reason) fits on the title line.
+        fits = len(title) + len(rollout.phase) + 5 + len(rollout.message) <= width
+        out.append(((" · " if fits else "\n") + rollout.message, "muted"))
     strategy = {
         Strategy.CANARY: "Canary",
         Strategy.BLUEGREEN: "BlueGreen",
         Strategy.ROLLING: "Rolling",
     }
-    out.append((f"\nStrategy: {strategy[rollout.strategy]}", ""))
+    # The plugin's Strategy / Step / SetWeight / ActualWeight, on one line.
+    out.append((f"\n{strategy[rollout.strategy]}", ""))
     if rollout.strategy is Strategy.CANARY:
         step = (
             f"{rollout.step_index}/{rollout.step_count}" if rollout.step_index is not None else "—"
@@ -84,12 +88,11 @@ def rollout_lines(rollout: Rollout | None, now: datetime, width: int = 60) -> li
                 )
             else:
                 out.append((f"\n  ○ {step.index} {step.text}", "muted"))
-    if rollout.analysis_runs:
-        out.append(("\nAnalysis", "bold"))
     for run in rollout.analysis_runs:
         glyph, tone = analysis_glyph(run.phase)
         kind = f" ({run.rollout_type})" if run.rollout_type else ""
-        out.append((f"\n  {glyph} {run.phase}", tone))
+        out.append(("\nAnalysis ", "bold"))
+        out.append((f"{glyph} {run.phase}", tone))
         out.append((f"  {run.name}{kind}", "muted"))
         if run.message:
             out.append((f"\n    {run.message}", "muted"))
@@ -109,26 +112,37 @@ def _metric_lines(metric: AnalysisMetric, width: int) -> list[Fragment]:
     if metric.error:
         counts.append(f"{metric.error} errors")
     out: list[Fragment] = [
-        (f"\n    {metric.name} ", ""),
+        (f"\n  {metric.name} ", ""),
         (f"{mglyph} {metric.phase}", mtone),
         (f"  {', '.join(counts)}", "muted"),
     ]
-    shown: list[Fragment] = []
-    room = max(12, width - 6)
-    for measurement in reversed(metric.measurements):
-        glyph, tone = analysis_glyph(measurement.phase)
-        text = f"{glyph} {measurement_words(metric.name, measurement.value)}  "
-        if len(text) > room:
-            break
-        room -= len(text)
-        shown.insert(0, (text, tone))
+    shown = _latest_measurements(metric, width - 4)
     if shown:
         hidden = len(metric.measurements) - len(shown)
-        out.append(("\n      ", ""))
+        out.append(("\n    ", ""))
         if hidden:
             out.append((f"+{hidden} earlier  ", "muted"))
         out.extend(shown)
     return out
+
+
+def _latest_measurements(metric: AnalysisMetric, room: int) -> list[Fragment]:
+    """The newest measurements that fit in ``room`` cells, oldest first (with room kept
+    for the "+N earlier" that then precedes them)."""
+    texts = []
+    for measurement in metric.measurements:
+        glyph, tone = analysis_glyph(measurement.phase)
+        texts.append((f"{glyph} {measurement_words(metric.name, measurement.value)}  ", tone))
+    shown: list[Fragment] = []
+    used = 0
+    for text, tone in reversed(texts):
+        earlier = len(texts) - len(shown) - 1
+        label = len(f"+{earlier} earlier  ") if earlier else 0
+        if used + len(text) + label > max(12, room):
+            break
+        used += len(text)
+        shown.insert(0, (text, tone))
+    return shown
 
 
 def _revision_lines(rollout: Rollout) -> list[Fragment]:
