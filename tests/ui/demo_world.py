@@ -74,10 +74,9 @@ class FrozenDemo:
 
     def actions(self, engine: Engine, *, read_only: bool = False) -> CockpitActions:
         audit = AuditLog(self.directory / "audit.jsonl", secrets=secrets_of(self.config))
-        context = ActionContext(
-            engine=engine, audit=audit, read_only=read_only, local_user="oncall"
+        context = ActionContext.from_engine(
+            engine, read_only=read_only, audit=audit, local_user="oncall"
         )
-        context.clock = self.simulator.clock.now
         return CockpitActions(context)
 
     def app(self, *, read_only: bool = False) -> tuple[CockpitApp, Engine]:
