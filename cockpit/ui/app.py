@@ -237,7 +237,12 @@ class CockpitApp(App[None]):
             tripped = previous is None or previous.canary != report.canary
             acted = not tripped and report.action and report.action != previous.action
             if tripped or acted:
-                self.notify(report.message, title="Health guard", severity="error", timeout=30)
+                self.notify(
+                    f"{key}: {self._guard_words(report)}",
+                    title="Health guard",
+                    severity="error",
+                    timeout=30,
+                )
         if previous is not None or report.triggered:
             self._show_rows(frozenset({key}))
 
@@ -250,9 +255,18 @@ class CockpitApp(App[None]):
             return reasons
         if state.health is not None and state.health.status is HealthStatus.BAD:
             reasons = reasons[1:]  # the guard says it better: "under 99 % for 3 samples…"
+        return ("health guard: " + self._guard_words(report), *reasons)
+
+    def _guard_words(self, report: Any) -> str:
         verdict = report.verdict
-        reason = guard_reason(verdict.bad_streak, report.threshold, verdict.latest, report.action)
-        return (reason, *reasons)
+        state = self._states.get(report.key)
+        return guard_reason(
+            verdict.bad_streak,
+            report.threshold,
+            verdict.latest,
+            report.action,
+            read_only=self.read_only or (state is not None and state.read_only),
+        )
 
     def _show_rows(self, keys: frozenset[EnvKey]) -> None:
         """Repaint what the screens show about these rows (marks, notes, "checking…").

@@ -80,15 +80,23 @@ def rate_words(rate: float, threshold: float, *, decimals: int = 1) -> str:
 
 
 def guard_reason(
-    bad_streak: int, threshold: float, latest: float | None, action: str | None = None
+    bad_streak: int,
+    threshold: float,
+    latest: float | None,
+    action: str | None = None,
+    *,
+    read_only: bool = False,
 ) -> str:
-    """The health guard's verdict as a row's attention reason: short enough for one line,
-    with its numbers and the key to press (and what the guard did, if anything)."""
+    """The health guard's verdict in words short enough for one line, with its numbers and
+    the key to press (and what the guard did, if anything). A read-only session cannot
+    roll back, and says so instead of suggesting ``r``."""
     now = f", now {rate_words(latest, threshold)}" if latest is not None else ""
-    text = (
-        f"health guard: {bad_streak} samples in a row under {threshold_words(threshold)}"
-        f"{now}: press r to roll back"
+    advice = (
+        "roll back from a session that can write (this one is read-only)"
+        if read_only
+        else "press r to roll back"
     )
+    text = f"{bad_streak} samples in a row under {threshold_words(threshold)}{now}: {advice}"
     return f"{text}; {action}" if action else text
 
 

@@ -232,7 +232,9 @@ async def test_the_health_guard_marks_the_row_and_is_announced_once_per_trigger(
             actions.report(guard_report(streak))
         await pilot.pause()
         said = [n for n in notifications(app) if "samples in a row" in n]
-        assert said == [f"{CHECKOUT}: {guard_report(3).verdict.message}"]
+        assert said == [
+            f"{CHECKOUT}: 3 samples in a row under 99 %, now 97.1 %: press r to roll back"
+        ]
         line = static_text(app, "#selection")
         assert (
             "⚠ health guard: 5 samples in a row under 99 %, now 97.1 %: press r to roll back"
@@ -248,6 +250,18 @@ async def test_the_health_guard_marks_the_row_and_is_announced_once_per_trigger(
         actions.report(guard_report(3, canary="8e5a0d"))
         await pilot.pause()
         assert sum("samples in a row" in n for n in notifications(app)) == 3
+
+
+async def test_a_read_only_session_does_not_suggest_r() -> None:
+    app, _, actions = cockpit(read_only=True)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        actions.report(guard_report(3))
+        await pilot.pause()
+        line = static_text(app, "#selection")
+        assert "roll back from a session that can write (this one is read-only)" in line
+        assert "press r" not in line
+        assert not any("press r" in n for n in notifications(app))
 
 
 async def test_a_guard_that_stops_triggering_unmarks_the_row() -> None:

@@ -17,7 +17,7 @@ from cockpit.ui.screens.job_log import JobLogScreen
 from cockpit.ui.screens.overview import OverviewScreen
 from tests.helpers import eventually
 from tests.ui.fake_engine import checkout_production, demo_engine
-from tests.ui.pilot import cockpit, notifications
+from tests.ui.pilot import cockpit, confirm_dialog, dialog_text, notifications
 
 
 def panel(app, selector: str) -> str:  # type: ignore[no-untyped-def]
@@ -140,6 +140,21 @@ async def test_a_log_that_cannot_be_read_says_why() -> None:
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.press("enter", "l", "enter")
         await eventually(lambda: "✖ GitLab: job 48122 not found (404)" in panel(app, "#log-title"))
+
+
+async def test_the_job_keys_work_from_the_job_log_too() -> None:
+    app, _, actions = cockpit()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("enter", "enter")
+        assert isinstance(app.screen, JobLogScreen)
+        bindings = app.screen.active_bindings
+        assert bindings["t"].enabled  # a finished job can be retried
+        assert "m" not in bindings and "c" not in bindings  # not manual, not running
+        await pilot.press("t")
+        await confirm_dialog(app)
+        assert "job-retry build" in dialog_text(app)
+        await pilot.press("y")
+        await eventually(lambda: [p.intent for p in actions.executed] == ["job-retry"])
 
 
 async def test_help_lists_every_key_of_the_screen_underneath() -> None:

@@ -60,9 +60,10 @@ def rollout_lines(rollout: Rollout | None, now: datetime, width: int = 60) -> li
                 "",
             )
         )
-        out.append(("\n", ""))
-        out.append((weight_bar(rollout.actual_weight, 20), "info"))
-        out.append((f" {rollout.actual_weight} % of traffic on the canary", "muted"))
+        if rollout.in_progress or rollout.aborted:  # a finished canary is just the stable
+            out.append(("\n", ""))
+            out.append((weight_bar(rollout.actual_weight, 20), "info"))
+            out.append((f" {rollout.actual_weight} % of traffic on the canary", "muted"))
     if rollout.pause_ends_at is not None and rollout.paused:
         left = (rollout.pause_ends_at - now).total_seconds()
         out.append((f"\n‖ paused, {duration_words(max(0, left))} left", "warn"))
