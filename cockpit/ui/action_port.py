@@ -110,10 +110,24 @@ class CockpitActions:
         return await execute(plan, self.context)
 
     def watch_health(self, engine: Any, on_report: Callable[[GuardReport], None]) -> StopWatching:
+        from dataclasses import replace
+
         from cockpit.actions.guard import HealthGuard
+        from cockpit.insights.health_guard import GuardVerdict
 
         guard = HealthGuard(self.context, on_report=on_report)
-        detach = guard.attach(engine)
+
+        def follow(update: Any) -> None:
+            # The guard forgets a row silently once its canary is no longer in flight
+            # (promoted, aborted, done); the screen must hear that, or the row stays marked.
+            before = dict(guard.reports)
+            guard.on_update(update)
+            for key, last in before.items():
+                if key not in guard.reports:
+                    gone = GuardVerdict(False, 0, last.verdict.latest, "no canary in flight")
+                    on_report(replace(last, verdict=gone, action=None))
+
+        detach = engine.subscribe(follow)
         for state in engine.states.values():  # rows the engine already knows
             guard.check(state)
 

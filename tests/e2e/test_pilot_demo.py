@@ -19,6 +19,9 @@ async def test_r_then_y_on_the_bad_canary_aborts_it_with_one_write() -> None:
         async with app.run_test(size=(120, 36)) as pilot:
             await settled(app, engine)
             assert demo.writes() == []  # reading the world writes nothing
+            # The health guard judged the failing canary and marked its row.
+            await eventually(lambda: "health guard: " in static_text(app, "#selection"))
+            assert "press r to roll back" in static_text(app, "#selection")
             await pilot.press("enter")  # the top row: the failing canary
             assert isinstance(app.screen, DetailScreen) and app.screen.key == CHECKOUT
             await pilot.press("r")
@@ -49,3 +52,6 @@ async def test_r_then_y_on_the_bad_canary_aborts_it_with_one_write() -> None:
             # The screen follows: the row's rollout reads aborted.
             await eventually(lambda: engine.states[CHECKOUT].rollout.aborted)
             await eventually(lambda: "rollout aborted" in static_text(app, "#attention"))
+            # The canary is no longer in flight: the guard's mark is gone with it.
+            assert "health guard" not in static_text(app, "#attention")
+            assert CHECKOUT not in app.guard_reports
