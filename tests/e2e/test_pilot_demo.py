@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from cockpit.model import EnvKey
 from cockpit.ui.screens.detail import DetailScreen
+from cockpit.ui.widgets.overview.service_table import ServiceTable
 from tests.helpers import eventually
 from tests.ui.demo_world import frozen_demo, settled
 from tests.ui.pilot import confirm_dialog, dialog_text, notifications, static_text
@@ -55,3 +56,25 @@ async def test_r_then_y_on_the_bad_canary_aborts_it_with_one_write() -> None:
             # The canary is no longer in flight: the guard's mark is gone with it.
             assert "health guard" not in static_text(app, "#attention")
             assert CHECKOUT not in app.guard_reports
+
+
+async def test_r_on_orders_warns_of_the_destructive_migration_it_would_cross() -> None:
+    with frozen_demo("migration-rollback") as demo:
+        app, engine = demo.app()
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settled(app, engine)
+            await pilot.press("slash", *"orders", "enter")
+            assert app.screen.query_one(ServiceTable).selected == EnvKey("orders", "production")
+            await pilot.press("r")
+            dialog = await confirm_dialog(app)
+            text = " ".join(dialog_text(app).split())
+            assert "Undo orders/production to revision" in text
+            # What enrich read from GitLab: the migrations between the two commits.
+            assert (
+                "rollback crosses 2 migrations (1 destructive: drop_legacy_state_from_orders)"
+                in text
+            )
+            assert "contract: drop_legacy_state_from_orders" in text
+            assert dialog.query_one("#dialog").has_class("-strong")
+            await pilot.press("n")
+            assert demo.writes() == []
