@@ -366,3 +366,23 @@ async def test_seven_stages_read_left_to_right_with_every_name_whole(
         assert "…" not in text
         # The cursor starts where a person looks: the manual gate.
         assert "› deploy_production ▶ manual · needs: its stage order only" in text
+
+
+async def test_a_narrow_dashboard_keeps_the_classes_and_moves_the_values_to_the_note() -> None:
+    async def provider(service: str | None = None) -> tuple[InsightRow, ...]:
+        # The demo's longest names, as wide as a row gets.
+        return tuple(
+            replace(insight_row(env), service="notifications") for env in ("staging", "production")
+        )
+
+    app, _, _ = cockpit(insights=provider)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("d")
+        table = app.screen.query_one("#dashboard-table")
+        await eventually(lambda: table.row_count == 2)
+        first = [str(c) for c in table.get_row_at(0)]
+        assert first[2:] == ["3", "● elite", "● elite", "○ low", "–"]
+        # Every column fits beside the scrollbar: nothing to scroll sideways for.
+        assert table.max_scroll_x == 0
+        note = panel(app, "#dashboard-note")
+        assert "2.4 per day · 3.0 h · 18 % · n/a · level 3 continuous delivery" in note

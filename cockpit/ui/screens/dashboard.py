@@ -3,15 +3,16 @@
 The rows come from an ``InsightsProvider`` (maturity assessment and DORA metrics over
 the deployment history); the screen only lays them out: one line per service ×
 environment, the service's name and level on its first line, each figure with its
-class. The line under the table spells out the selected row: what is missing and the
-next step, or why it could not be measured. Without a provider it says so.
+class (on a narrow terminal the class alone). The line under the table spells out the
+selected row: its figures when the table leaves them out, what is missing and the next
+step, or why it could not be measured. Without a provider it says so.
 """
 
 from __future__ import annotations
 
 from typing import ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.content import Content
@@ -24,28 +25,35 @@ from cockpit.ui.widgets.detail.insights import class_fragment
 from cockpit.ui.widgets.tones import toned
 
 LEVEL_WORDS = {1: "1 manual", 2: "2 CI", 3: "3 delivery", 4: "4 deployment"}
-#: The figure columns, in the order DoraReport.metrics gives them.
+#: The figure columns, in the order DoraReport.metrics gives them, and narrow.
 FIGURE_TITLES = ("deploy frequency", "lead time", "change failures", "time to restore")
+SHORT_TITLES = ("deploys", "lead time", "failures", "restore")
+#: Below this width the figures' values move to the note line; their classes stay.
+WIDE = 110
 
 Cell = tuple[Fragment, ...]
 
 
-def figure_cell(figure: DoraFigure | None, value_width: int = 0) -> Cell:
-    """``2.4 per day ● elite``, the value padded so that the classes line up."""
+def figure_cell(figure: DoraFigure | None, value_width: int = 0, *, values: bool = True) -> Cell:
+    """``2.4 per day ● elite``, the value padded so that the classes line up; the class
+    alone when ``values`` is false (narrow terminals: the note line gives the values)."""
     if figure is None:
         return (("?", "muted"),)
+    if not values:
+        return (class_fragment(figure),)
     return ((f"{figure.value:<{value_width}} ", ""), class_fragment(figure))
 
 
-def level_cell(row: InsightRow) -> Cell:
+def level_cell(row: InsightRow, *, words: bool = True) -> Cell:
+    """``4 deployment``; the digit alone on a narrow terminal (the note names the level)."""
     level = row.maturity.level
     if level is None:
-        return (("? unknown", "muted"),)
+        return (("? unknown" if words else "?", "muted"),)
     tone = "ok" if level == 4 else "warn" if level == 3 else "bad"
-    return ((LEVEL_WORDS.get(level, str(level)), tone),)
+    return ((LEVEL_WORDS.get(level, str(level)) if words else str(level), tone),)
 
 
-def dashboard_cells(rows: tuple[InsightRow, ...]) -> list[list[Cell]]:
+def dashboard_cells(rows: tuple[InsightRow, ...], *, values: bool = True) -> list[list[Cell]]:
     """One list of cells per row; a service's name and level only on its first row."""
     table: list[list[Cell]] = []
     previous: str | None = None
@@ -61,8 +69,8 @@ def dashboard_cells(rows: tuple[InsightRow, ...]) -> list[list[Cell]]:
             [
                 ((row.service, "bold"),) if first else (("", ""),),
                 ((row.environment, ""),),
-                level_cell(row) if first else (("", ""),),
-                *(figure_cell(f, w) for f, w in zip(figures, widths, strict=True)),
+                level_cell(row, words=values) if first else (("", ""),),
+                *(figure_cell(f, w, values=values) for f, w in zip(figures, widths, strict=True)),
             ]
         )
     return table
@@ -72,9 +80,14 @@ def cell_width(cell: Cell) -> int:
     return sum(len(text) for text, _ in cell)
 
 
-def row_note(row: InsightRow) -> list[Fragment]:
-    """The selected row in words: missing items and the next step, or why not measured."""
+def row_note(row: InsightRow, *, values: bool = False) -> list[Fragment]:
+    """The selected row in words: missing items and the next step, or why not measured;
+    with ``values``, the four figures first (when the table shows only their classes)."""
     out: list[Fragment] = [(f"{row.service}/{row.environment}: ", "bold")]
+    if values and row.dora:
+        out.append((" · ".join(f.value for f in row.dora) + " · ", ""))
+    if values and row.maturity.level is not None:
+        out.append((f"level {row.maturity.level} {row.maturity.name} · ", ""))
     maturity = row.maturity
     if maturity.level is None:
         out.append((f"maturity not assessed: {maturity.error or 'no answer'}", "bad"))
@@ -83,7 +96,7 @@ def row_note(row: InsightRow) -> list[Fragment]:
         if maturity.missing:
             out.append((f" · missing: {', '.join(maturity.missing)}", "muted"))
     else:
-        out.append((f"level {maturity.level}: nothing missing", "ok"))
+        out.append(("nothing missing", "ok"))
     if row.dora_error:
         out.append((f" · DORA: {row.dora_error}", "bad"))
     return out
@@ -102,6 +115,8 @@ class DashboardScreen(Screen[None]):
         super().__init__()
         self._provider = provider
         self._rows: tuple[InsightRow, ...] = ()
+        #: Under ``WIDE`` columns the table shows the classes only.
+        self._narrow = False
 
     def compose(self) -> ComposeResult:
         yield Static(
@@ -140,12 +155,20 @@ class DashboardScreen(Screen[None]):
             return
         self.show_rows(rows)
 
+    def on_resize(self, event: events.Resize) -> None:
+        narrow = event.size.width < WIDE
+        if narrow != self._narrow:
+            self._narrow = narrow
+            if self._rows:
+                self.show_rows(self._rows)
+
     def show_rows(self, rows: tuple[InsightRow, ...]) -> None:
         self._rows = rows
         table: DataTable[Content] = self.query_one(DataTable)
+        cursor = table.cursor_row
         table.clear(columns=True)
-        cells = dashboard_cells(rows)
-        titles = ("service", "env", "level", *FIGURE_TITLES)
+        cells = dashboard_cells(rows, values=not self._narrow)
+        titles = ("service", "env", "level", *(SHORT_TITLES if self._narrow else FIGURE_TITLES))
         for index, title in enumerate(titles):
             # Content cells are not measured by the table: give each column its width.
             width = max([len(title), *(cell_width(line[index]) for line in cells)])
@@ -154,11 +177,13 @@ class DashboardScreen(Screen[None]):
             table.add_row(*(toned(cell) for cell in line))
         if not rows:
             self._note([("no service to measure", "muted")])
+        elif 0 < cursor < len(rows):
+            table.move_cursor(row=cursor)
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
         if 0 <= event.cursor_row < len(self._rows):
-            self._note(row_note(self._rows[event.cursor_row]))
+            self._note(row_note(self._rows[event.cursor_row], values=self._narrow))
 
     def action_cursor(self, direction: str) -> None:
         table = self.query_one(DataTable)
