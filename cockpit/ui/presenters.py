@@ -64,10 +64,6 @@ def age_words(then: datetime | None, now: datetime) -> str:
     return f"{int(seconds // 86400)}d"
 
 
-def percent(value: float, digits: int = 1) -> str:
-    return f"{value * 100:.{digits}f}%"
-
-
 def threshold_words(threshold: float) -> str:
     """A threshold as people write it: ``99 %``, ``99.5 %``, ``99.95 %``."""
     return f"{round(threshold * 100, 3):g} %"
