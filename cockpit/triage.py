@@ -6,6 +6,7 @@ same reasons, in the same words). Pure functions over ``ServiceState``; no Textu
 
 from __future__ import annotations
 
+from cockpit.insights.health_guard import rate_percent, threshold_percent
 from cockpit.model import HealthStatus, ServiceState, Strategy
 
 #: How urgent each kind of reason is (lower sorts first).
@@ -16,10 +17,6 @@ WAITING_FOR_HUMAN = 3
 CALM = 9
 
 
-def _percent(value: float) -> str:
-    return f"{value * 100:.1f} %"
-
-
 def _reasons(state: ServiceState) -> list[tuple[int, str]]:
     found: list[tuple[int, str]] = []
     health = state.health
@@ -27,7 +24,8 @@ def _reasons(state: ServiceState) -> list[tuple[int, str]]:
         found.append(
             (
                 HEALTH_BAD,
-                f"success rate {_percent(health.success_rate)} under {_percent(health.threshold)}",
+                f"success rate {rate_percent(health.success_rate, health.threshold)} "
+                f"under {threshold_percent(health.threshold)}",
             )
         )
     rollout = state.rollout

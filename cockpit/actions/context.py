@@ -96,7 +96,15 @@ class ActionContext:
         audit: AuditLog | None = None,
         local_user: str | None = None,
     ) -> ActionContext:
-        return cls(engine=engine, read_only=read_only, audit=audit, local_user=local_user)
+        """Bound to the engine; plans date things (ages, "waiting since") by the engine's
+        world clock, which is the wall clock except in a sped-up demo world."""
+        return cls(
+            engine=engine,
+            read_only=read_only,
+            audit=audit,
+            local_user=local_user,
+            clock=getattr(engine, "now", _utcnow),
+        )
 
     # ------------------------------------------------------------------ configuration
 

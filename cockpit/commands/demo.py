@@ -43,11 +43,12 @@ def run(args: argparse.Namespace) -> int:
             # Ages of deployments, pause time left and query windows follow the world's
             # (sped-up) clock; freshness of the data follows the wall clock.
             engine = Engine(config, clock=simulator.clock.now)
+            read_only = bool(args.read_only or config.read_only)
             return run_app(
                 engine,
-                read_only=bool(args.read_only or config.read_only),
+                read_only=read_only,
                 low_bandwidth=bool(args.low_bandwidth),
-                actions=action_port(engine, config),
+                actions=action_port(engine, read_only=read_only),
                 insights=insights_provider(engine, config),
             )
         finally:

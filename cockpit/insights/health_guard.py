@@ -77,11 +77,11 @@ def threshold_percent(threshold: float) -> str:
     return f"{value:.3f} %"
 
 
-def rate_percent(rate: float, threshold: float) -> str:
-    """A sample as a percentage with one decimal, more if rounding would hide which side of
-    ``threshold`` it is on (0.98996 under 0.99 is "98.996 %", not "99.0 %")."""
-    for decimals in (1, 2):
-        shown = round(rate * 100, decimals)
-        if (shown < round(threshold * 100, decimals)) == (rate < threshold):
-            return f"{shown:.{decimals}f} %"
+def rate_percent(rate: float, threshold: float, *, decimals: int = 1) -> str:
+    """A sample as a percentage with ``decimals`` decimals, more if rounding would hide which
+    side of ``threshold`` it is on (0.98996 under 0.99 is "98.996 %", not "99.0 %")."""
+    for shown_decimals in range(decimals, 3):
+        shown = round(rate * 100, shown_decimals)
+        if (shown < round(threshold * 100, shown_decimals)) == (rate < threshold):
+            return f"{shown:.{shown_decimals}f} %"
     return f"{rate * 100:.3f} %"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Mapping
 
 from cockpit.sim.clock import SimClock
 from cockpit.sim.server import Simulator
@@ -24,12 +25,14 @@ class BackgroundSimulator:
         time_scale: float = 1.0,
         services: int | None = None,
         clock: SimClock | None = None,
+        ports: Mapping[str, int] | None = None,
     ) -> None:
         self._arguments = {
             "seed": seed,
             "time_scale": time_scale,
             "services": services,
             "clock": clock,
+            "ports": ports,
         }
         self._scenario = scenario
         self._ready = threading.Event()

@@ -25,7 +25,7 @@ import contextlib
 import json
 import ssl
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,6 +67,7 @@ class Simulator:
         clock: SimClock | None = None,
         services: int | None = None,
         tokens: Tokens | None = None,
+        ports: Mapping[str, int] | None = None,
     ) -> None:
         loaded = scenarios.load(scenario) if isinstance(scenario, str) else scenario
         if services is not None:
@@ -80,6 +81,10 @@ class Simulator:
         self._runners: list[web.AppRunner] = []
         self._ticker: asyncio.Task[None] | None = None
         self.urls: SimURLs | None = None
+        #: Fixed ports per server (``gitlab``, ``kube``, ``prometheus``, ``metrics``), for
+        #: output that must not change between runs (the README's screenshots show the
+        #: apiserver's URL); any server not named gets a free port.
+        self._ports = dict(ports or {})
         #: The apiserver's certificate, once started (clients trust it as their CA).
         self.kube_certificate: ServingCertificate | None = None
         self._tls_dir: tempfile.TemporaryDirectory[str] | None = None
@@ -91,7 +96,9 @@ class Simulator:
         from cockpit.sim.kube.api import create_app as kube_app
         from cockpit.sim.metrics.api import create_metrics_app, create_prometheus_app
 
-        gitlab = await self._serve(gitlab_app(self.world, self.faults, self.tokens))
+        gitlab = await self._serve(
+            gitlab_app(self.world, self.faults, self.tokens), port=self._ports.get("gitlab", 0)
+        )
         self._tls_dir = tempfile.TemporaryDirectory(prefix="cockpit-sim-tls-")
         try:
             self.kube_certificate = await asyncio.to_thread(self_signed, Path(self._tls_dir.name))
@@ -100,11 +107,14 @@ class Simulator:
         kube = await self._serve(
             kube_app(self.world, self.faults, self.tokens),
             ssl_context=self.kube_certificate.ssl_context() if self.kube_certificate else None,
+            port=self._ports.get("kube", 0),
         )
-        prometheus = await self._serve(create_prometheus_app(self.world, self.faults))
+        prometheus = await self._serve(
+            create_prometheus_app(self.world, self.faults), port=self._ports.get("prometheus", 0)
+        )
         metrics_app = create_metrics_app(self.world)
         metrics_app.add_routes(self._admin_routes())
-        metrics = await self._serve(metrics_app)
+        metrics = await self._serve(metrics_app, port=self._ports.get("metrics", 0))
         self.urls = SimURLs(gitlab=gitlab, kube=kube, prometheus=prometheus, metrics=metrics)
         if not self.clock.manual:
             self._ticker = asyncio.create_task(self._tick(), name="cockpit-sim-ticker")
@@ -132,11 +142,11 @@ class Simulator:
         await self.stop()
 
     async def _serve(
-        self, app: web.Application, *, ssl_context: ssl.SSLContext | None = None
+        self, app: web.Application, *, ssl_context: ssl.SSLContext | None = None, port: int = 0
     ) -> str:
         runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
         await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=ssl_context)
+        site = web.TCPSite(runner, "127.0.0.1", port, ssl_context=ssl_context)
         await site.start()
         self._runners.append(runner)
         host, port = runner.addresses[0][:2]

@@ -2,8 +2,11 @@
 
 ``CockpitApp(engine)`` subscribes to the engine, keeps the latest snapshot, and hands
 each update to the screens that show live data, coalescing bursts into one repaint per
-frame. It asks the action layer for plans and runs a plan only through the confirm
-dialog, once, then shows the result and asks the engine for a refresh of that row.
+frame. It asks the action layer for a plan, has it checked against the live systems
+(saying so on the row meanwhile), runs it only through the confirm dialog, once, then
+shows the result and asks the engine for a refresh of that row. For as long as it runs,
+the action layer's health guard judges every canary in flight: a tripped guard marks
+its row and is announced once.
 """
 
 from __future__ import annotations
@@ -13,16 +16,18 @@ from pathlib import PurePath
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import on
+from textual import on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.worker import Worker, WorkerState
 
+from cockpit import triage
 from cockpit.locations import styles_dir
-from cockpit.model import EnvKey, FeatureFlag, Job, ServiceState
-from cockpit.ui.action_port import ActionPort
+from cockpit.model import EnvKey, FeatureFlag, HealthStatus, Job, ServiceState
+from cockpit.ui.action_port import ActionPort, StopWatching
 from cockpit.ui.commands import CockpitCommands
 from cockpit.ui.insight_rows import InsightsProvider
+from cockpit.ui.presenters import guard_reason
 from cockpit.ui.screens.confirm import ConfirmScreen
 from cockpit.ui.screens.dashboard import DashboardScreen
 from cockpit.ui.screens.help import HelpScreen
@@ -69,6 +74,11 @@ class CockpitApp(App[None]):
         self._unsubscribe: Any = None
         #: The last action result per row, shown with the row until the next action.
         self.action_notes: dict[EnvKey, tuple[str, str]] = {}
+        #: The row whose plan is being checked against the live systems (one at a time).
+        self.checking: EnvKey | None = None
+        #: The health guard's tripped verdicts, per row.
+        self.guard_reports: dict[EnvKey, Any] = {}
+        self._stop_guard: StopWatching | None = None
 
     def get_css_variables(self) -> dict[str, str]:
         """Under ``NO_COLOR`` the status colours become plain text: the glyphs and words
@@ -85,6 +95,8 @@ class CockpitApp(App[None]):
         self.set_class(self.read_only, "-read-only")
         self.set_class(self.low_bandwidth, "-low-bandwidth")
         self._unsubscribe = self.engine.subscribe(self._on_engine_update)
+        if self.actions is not None:
+            self._stop_guard = self.actions.watch_health(self.engine, self._guard_report)
         self.push_screen(OverviewScreen())
         self.run_worker(
             self.engine.start(), name="engine-start", group="engine", exit_on_error=False
@@ -93,6 +105,8 @@ class CockpitApp(App[None]):
     async def on_unmount(self) -> None:
         if self._unsubscribe is not None:
             self._unsubscribe()
+        if self._stop_guard is not None:
+            await self._stop_guard()
         await self.engine.stop()
 
     @on(Worker.StateChanged)
@@ -124,10 +138,7 @@ class CockpitApp(App[None]):
         self._flush_scheduled = False
         changed = frozenset(self._pending)
         self._pending.clear()
-        states = self.states
-        for screen in self.screen_stack:
-            if isinstance(screen, LiveScreen):
-                screen.apply_update(states, changed)
+        self._show_rows(changed)
 
     def action_refresh(self) -> None:
         screen = self.screen
@@ -155,16 +166,44 @@ class CockpitApp(App[None]):
         )
 
     def request_action(self, outcome: object | str) -> None:
-        """Open the confirm dialog for a plan; a reason string is only shown."""
+        """Check a plan against the live systems, then open the confirm dialog for it.
+
+        A reason string is only shown. While one plan is being checked, other write keys
+        are answered with a notice, not queued: one dialog at a time.
+        """
         if isinstance(outcome, str):
             self.notify(outcome, severity="warning")
             return
         if self.actions is None:
             return
-        plan = outcome
+        if self.checking is not None:
+            self.notify(f"still checking what the action on {self.checking} would do", timeout=3)
+            return
+        plan: Any = outcome
+        self.checking = plan.key
+        self._show_rows(frozenset({plan.key}))
+        self._check_plan(plan)
+
+    @work(exclusive=True, group="enrich", exit_on_error=False)
+    async def _check_plan(self, plan: Any) -> None:
+        assert self.actions is not None
+        try:
+            exact = await self.actions.enrich(plan)
+        except Exception as error:  # nothing was sent: say why the dialog did not open
+            message = getattr(error, "message", None) or str(error) or type(error).__name__
+            self.notify(
+                f"could not check what this would do: {message}; nothing was sent",
+                title=plan.title,
+                severity="error",
+                timeout=10,
+            )
+            return
+        finally:
+            self.checking = None
+            self._show_rows(frozenset({plan.key}))
         self.push_screen(
-            ConfirmScreen(plan, self.actions.execute),
-            callback=lambda result: self._action_done(plan, result),
+            ConfirmScreen(exact, self.actions.execute),
+            callback=lambda result: self._action_done(exact, result),
         )
 
     def _action_done(self, plan: Any, result: Any) -> None:
@@ -177,9 +216,66 @@ class CockpitApp(App[None]):
             result.message, title=plan.title, severity="information" if ok else "error", timeout=8
         )
         self.engine.refresh(key)
+        self._show_rows(frozenset({key}))
+
+    # ------------------------------------------------------------------ health guard
+
+    def _guard_report(self, report: Any) -> None:
+        """A verdict of the health guard: mark the row; notify once per new trigger.
+
+        The guard reports every change of its verdict (each new sample changes the
+        numbers); a person hears about a canary once when it trips, and once more for
+        what the guard did about it (an automatic abort and its result).
+        """
+        key: EnvKey = report.key
+        previous = self.guard_reports.get(key)
+        if report.triggered:
+            self.guard_reports[key] = report
+        else:
+            self.guard_reports.pop(key, None)
+        if report.triggered:
+            tripped = previous is None or previous.canary != report.canary
+            acted = not tripped and report.action and report.action != previous.action
+            if tripped or acted:
+                self.notify(
+                    f"{key}: {self._guard_words(report)}",
+                    title="Health guard",
+                    severity="error",
+                    timeout=30,
+                )
+        if previous is not None or report.triggered:
+            self._show_rows(frozenset({key}))
+
+    def attention(self, state: ServiceState) -> tuple[str, ...]:
+        """Why this row needs a person, most urgent first: the health guard's verdict (with
+        its numbers and the key to press) before the reasons read from the row itself."""
+        reasons = triage.attention(state)
+        report = self.guard_reports.get(state.key)
+        if report is None:
+            return reasons
+        if state.health is not None and state.health.status is HealthStatus.BAD:
+            reasons = reasons[1:]  # the guard says it better: "under 99 % for 3 samples…"
+        return ("health guard: " + self._guard_words(report), *reasons)
+
+    def _guard_words(self, report: Any) -> str:
+        verdict = report.verdict
+        state = self._states.get(report.key)
+        return guard_reason(
+            verdict.bad_streak,
+            report.threshold,
+            verdict.latest,
+            report.action,
+            read_only=self.read_only or (state is not None and state.read_only),
+        )
+
+    def _show_rows(self, keys: frozenset[EnvKey]) -> None:
+        """Repaint what the screens show about these rows (marks, notes, "checking…").
+
+        A screen still being composed is skipped: its own mount shows every row.
+        """
         for screen in self.screen_stack:
-            if isinstance(screen, LiveScreen):
-                screen.apply_update(self.states, frozenset({key}))
+            if isinstance(screen, LiveScreen) and screen.is_mounted:
+                screen.apply_update(self.states, keys)
 
     # ------------------------------------------------------------------ views
 

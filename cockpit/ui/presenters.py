@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from cockpit.insights.health_guard import rate_percent
 from cockpit.model import (
     Deployment,
     Health,
@@ -63,8 +64,41 @@ def age_words(then: datetime | None, now: datetime) -> str:
     return f"{int(seconds // 86400)}d"
 
 
-def percent(value: float, digits: int = 1) -> str:
-    return f"{value * 100:.{digits}f}%"
+def threshold_words(threshold: float) -> str:
+    """A threshold as people write it: ``99 %``, ``99.5 %``, ``99.95 %``."""
+    return f"{round(threshold * 100, 3):g} %"
+
+
+def rate_words(rate: float, threshold: float, *, decimals: int = 1) -> str:
+    """A success rate with enough decimals that its side of the threshold shows:
+    0.98957 against 0.99 is ``98.96 %`` (never ``99.0 %`` under 99 %)."""
+    return rate_percent(rate, threshold, decimals=decimals)
+
+
+def guard_reason(
+    bad_streak: int,
+    threshold: float,
+    latest: float | None,
+    action: str | None = None,
+    *,
+    read_only: bool = False,
+) -> str:
+    """The health guard's verdict in words short enough for one line, with its numbers and
+    the key to press (and what the guard did, if anything). A read-only session cannot
+    roll back, and says so instead of suggesting ``r``."""
+    now = f", now {rate_words(latest, threshold)}" if latest is not None else ""
+    advice = (
+        "roll back from a session that can write (this one is read-only)"
+        if read_only
+        else "press r to roll back"
+    )
+    text = f"{bad_streak} samples in a row under {threshold_words(threshold)}{now}: {advice}"
+    return f"{text}; {action}" if action else text
+
+
+def tight(text: str) -> str:
+    """``98.96 %`` → ``98.96%``, for a narrow column or a chart's scale."""
+    return text.replace(" %", "%")
 
 
 def short_sha(sha: str | None) -> str:
@@ -151,6 +185,35 @@ def analysis_glyph(phase: str) -> Fragment:
     return _ANALYSIS_GLYPHS.get(phase, ("?", "muted"))
 
 
+#: Words in a metric's name that say its values are ratios (0..1), shown as percentages.
+_RATIO_WORDS = ("success", "rate", "ratio", "availability", "error", "percent")
+
+
+def measurement_words(metric: str, value: str | None) -> str:
+    """An analysis measurement as a person reads it.
+
+    Argo Rollouts stores a query's result as text, often a list: ``[0.9995076817433826]``.
+    Numbers lose the brackets and the noise; a ratio-named metric's 0..1 values become
+    percentages (``99.95 %``); anything else keeps four significant digits (``0.2531``);
+    text that is not numbers is shown as it is. ``—`` when nothing was measured.
+    """
+    if value is None or not value.strip():
+        return "—"
+    text = value.strip()
+    inner = text[1:-1] if text.startswith("[") and text.endswith("]") else text
+    try:
+        numbers = [float(part) for part in inner.split(",") if part.strip()]
+    except ValueError:
+        return text if len(text) <= 24 else text[:23] + "…"
+    if not numbers:
+        return "—"
+    ratio = any(word in metric.lower() for word in _RATIO_WORDS) and all(
+        0.0 <= n <= 1.0 for n in numbers
+    )
+    shown = [f"{n * 100:.2f} %" if ratio else f"{n:.4g}" for n in numbers]
+    return ", ".join(shown)
+
+
 # --------------------------------------------------------------------------- bars
 
 _EIGHTHS = " ▏▎▍▌▋▊▉█"
@@ -185,6 +248,42 @@ def sparkline(values: Sequence[float | None], width: int, *, low: float, high: f
     return "".join(out).rjust(width)
 
 
+_RISING = " ▁▂▃▄▅▆▇█"
+
+
+def block_chart(
+    values: Sequence[float | None], width: int, height: int, *, low: float, high: float
+) -> list[str]:
+    """The last ``width`` values as columns ``height`` rows tall, in eighths of a row,
+    top row first; right-aligned (the newest value is the last column).
+
+    A missing value (no traffic) is ``·`` on the bottom row; values outside the range
+    are clamped, and a value at ``low`` still shows a sliver so it is not taken for a gap.
+    """
+    if width <= 0 or height <= 0:
+        return []
+    tail = list(values)[-width:]
+    pad = width - len(tail)
+    span = high - low
+    levels: list[int | None] = []
+    for value in tail:
+        if value is None:
+            levels.append(None)
+            continue
+        ratio = 1.0 if span <= 0 else (min(high, max(low, value)) - low) / span
+        levels.append(max(1, round(ratio * height * 8)))
+    rows = []
+    for row in range(height - 1, -1, -1):
+        cells = []
+        for level in levels:
+            if level is None:
+                cells.append("·" if row == 0 else " ")
+            else:
+                cells.append(_RISING[max(0, min(8, level - row * 8))])
+        rows.append(" " * pad + "".join(cells))
+    return rows
+
+
 def success_rate_range(health: Health) -> tuple[float, float]:
     """The vertical range for a success-rate chart: from a bit under the threshold to 100 %."""
     seen = [s.value for s in health.history if s.value is not None]
@@ -195,28 +294,45 @@ def success_rate_range(health: Health) -> tuple[float, float]:
 # --------------------------------------------------------------------------- row cells
 
 
+#: Deployment records that say nothing happened (GitLab keeps them for skipped or
+#: canceled deploy jobs, and creates one before a manual job is played).
+_NOT_DEPLOYED = frozenset({"skipped", "canceled", "created", "blocked"})
+
+
+def last_deployed(state: ServiceState) -> Deployment | None:
+    """The newest deployment that happened (succeeded, failed or is running)."""
+    return next((d for d in state.deployments if d.status not in _NOT_DEPLOYED), None)
+
+
 def version_text(state: ServiceState) -> str:
     """Image tag of the running version, else the last deployed sha, else the pipeline sha."""
     rollout = state.rollout
     if rollout is not None and rollout.images:
         return image_tag(rollout.images[0])
-    if state.last_deployment is not None:
-        return short_sha(state.last_deployment.sha)
+    deployed = last_deployed(state)
+    if deployed is not None:
+        return short_sha(deployed.sha)
     if state.pipeline is not None:
         return short_sha(state.pipeline.sha)
     return "—"
 
 
 def pipeline_cell(pipeline: Pipeline | None) -> Cell:
-    """One glyph per stage, then the current stage's name and status."""
+    """One glyph per stage, then what the pipeline is doing in words: ``passed``, or the
+    current stage's status then its name (``failed test``, ``manual production_deploy``),
+    so that a narrow column cuts the stage name, not the status."""
     if pipeline is None:
         return (("— no pipeline", "muted"),)
     fragments: list[Fragment] = [status_glyph(stage.status) for stage in pipeline.stages]
     current = pipeline.current_stage
-    if current is not None:
+    if pipeline.status == "success" or (current is not None and current.status == "success"):
+        _, tone = status_glyph(pipeline.status)
+        fragments.append(
+            (f" {'passed' if pipeline.status == 'success' else status_word(pipeline.status)}", tone)
+        )
+    elif current is not None:
         _, tone = status_glyph(current.status)
-        word = "" if current.status == "success" else f" {status_word(current.status)}"
-        fragments.append((f" {current.name}{word}", tone))
+        fragments.append((f" {status_word(current.status)} {current.name}", tone))
     else:
         glyph, tone = status_glyph(pipeline.status)
         fragments.append((f"{glyph} {status_word(pipeline.status)}", tone))
@@ -241,21 +357,23 @@ def rollout_state_words(rollout: Rollout) -> Fragment:
 
 
 def rollout_cell(rollout: Rollout | None, *, bar_width: int = 6) -> Cell:
-    """Strategy, step i/n, the state in words, the canary weight and its bar.
+    """Strategy, step i/n, the state in words, and while a canary is under way (or was
+    aborted) its weight and a bar of it.
 
-    The bar comes last so that a narrow column cuts the bar, not the words.
+    The bar comes last so that a narrow column cuts the bar, not the words; a finished
+    canary's 100 % says nothing and is left out.
     """
     if rollout is None:
         return (("— no workload", "muted"),)
     state = rollout_state_words(rollout)
     if rollout.strategy is Strategy.CANARY:
         step = f"{rollout.step_index or 0}/{rollout.step_count}"
-        return (
-            (f"canary {step} ", ""),
-            state,
-            (f" {rollout.actual_weight:>3}% ", ""),
-            (weight_bar(rollout.actual_weight, bar_width), "info"),
-        )
+        cell: tuple[Fragment, ...] = ((f"canary {step} ", ""), state)
+        if rollout.in_progress or rollout.aborted:
+            cell += ((f" {rollout.actual_weight:>3}%", ""),)
+            if bar_width > 0:
+                cell += ((" " + weight_bar(rollout.actual_weight, bar_width), "info"),)
+        return cell
     if rollout.strategy is Strategy.BLUEGREEN:
         return (("blue-green ", ""), state)
     ready = f"{rollout.ready_replicas}/{rollout.replicas}"
@@ -284,11 +402,8 @@ def health_cell(health: Health | None, *, spark_width: int = 0) -> Cell:
         relation = "≥" if health.success_rate >= health.threshold else "<"
         head = (
             (glyph, tone),
-            (f" {percent(health.success_rate)}", tone),
-            (
-                f" {relation}{percent(health.threshold, 0 if health.threshold * 100 % 1 == 0 else 1)}",
-                "muted",
-            ),
+            (f" {tight(rate_words(health.success_rate, health.threshold)):>6}", tone),
+            (f" {relation}{tight(threshold_words(health.threshold))}", "muted"),
         )
     if spark_width <= 0 or not health.history:
         return head
@@ -298,13 +413,13 @@ def health_cell(health: Health | None, *, spark_width: int = 0) -> Cell:
 
 
 def deployed_cell(deployment: Deployment | None, now: datetime) -> Cell:
-    """``12m ago alice``; a rollback is marked ``↺``; a failed deploy says so."""
+    """``12m alice`` (the column says DEPLOYED: how long ago, by whom); a rollback is
+    marked ``↺``, a failed or running deploy says so, before the name (a narrow column
+    cuts the name, not the news)."""
     if deployment is None:
         return (("— never", "muted"),)
     when = deployment.finished_at or deployment.created_at
-    fragments: list[Fragment] = [(f"{age_words(when, now)} ago", "")]
-    if deployment.user:
-        fragments.append((f" {deployment.user}", "muted"))
+    fragments: list[Fragment] = [(age_words(when, now), "")]
     if deployment.is_rollback:
         fragments.append((" ↺ rollback", "warn"))
     if deployment.status not in ("success", "running", "created"):
@@ -312,6 +427,8 @@ def deployed_cell(deployment: Deployment | None, now: datetime) -> Cell:
         fragments.append((f" {glyph} {deployment.status}", tone))
     elif deployment.status == "running":
         fragments.append((" ◌ deploying", "info"))
+    if deployment.user:
+        fragments.append((f" {deployment.user}", "muted"))
     return tuple(fragments)
 
 
@@ -336,13 +453,14 @@ COLUMNS: tuple[Column, ...] = (
     Column("service", "SERVICE", 10, 14, 18, 0),
     Column("env", "ENV", 10, 11, 12, 1),
     Column("version", "VERSION", 8, 10, 14, 5),
-    Column("pipeline", "PIPELINE", 14, 20, 28, 4),
-    Column("rollout", "ROLLOUT", 23, 32, 34, 3),
-    Column("health", "HEALTH", 14, 24, 32, 2),
-    Column("deployed", "DEPLOYED", 10, 18, 24, 6),
+    Column("pipeline", "PIPELINE", 15, 19, 28, 4),
+    Column("rollout", "ROLLOUT", 23, 31, 34, 3),
+    Column("health", "HEALTH", 14, 21, 32, 2),
+    Column("deployed", "DEPLOYED", 10, 12, 24, 6),
 )
-#: Which columns take spare room first, up to their maximum: the rollout's words and
-#: bar, then the pipeline's stage name, then the health sparkline.
+#: Which columns take spare room first, up to their comfortable width, then up to their
+#: maximum: the rollout's words and bar, the pipeline's status word and stage, the
+#: health sparkline, who deployed. At 120 columns each gets its comfortable width.
 GROW_ORDER = ("rollout", "pipeline", "health", "deployed", "service", "env", "version")
 #: The cell before every row: cursor mark and attention mark.
 GUTTER = 3
@@ -392,12 +510,13 @@ def row_cells(state: ServiceState, now: datetime, widths: dict[str, int]) -> dic
         elif key == "pipeline":
             cells[key] = pipeline_cell(state.pipeline)
         elif key == "rollout":
-            cells[key] = rollout_cell(state.rollout, bar_width=6 if width >= 30 else 3)
+            bar = 6 if width >= 31 else 3 if width >= 28 else 0
+            cells[key] = rollout_cell(state.rollout, bar_width=bar)
         elif key == "health":
             spark = max(0, width - 15)
             cells[key] = health_cell(state.health, spark_width=min(spark, 12))
         elif key == "deployed":
-            cells[key] = deployed_cell(state.last_deployment, now)
+            cells[key] = deployed_cell(last_deployed(state), now)
     return cells
 
 

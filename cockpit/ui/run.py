@@ -53,12 +53,11 @@ def run_app(
     return app.return_code or 0
 
 
-def action_port(engine: Engine, config: Config) -> ActionPort:
-    """``cockpit.actions`` bound to this engine and configuration."""
-    from cockpit.actions import ActionContext
+def action_port(engine: Engine, *, read_only: bool) -> ActionPort:
+    """``cockpit.actions`` bound to this engine, refusing every write when ``read_only``."""
     from cockpit.ui.action_port import CockpitActions
 
-    return CockpitActions(ActionContext(engine=engine, config=config))
+    return CockpitActions.from_engine(engine, read_only=read_only)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -67,66 +66,87 @@ def run(args: argparse.Namespace) -> int:
 
     config = load(args.config)
     engine: Any = Engine(config)
+    read_only = bool(args.read_only or config.read_only)
     return run_app(
         engine,
-        read_only=bool(args.read_only or config.read_only),
+        read_only=read_only,
         low_bandwidth=bool(args.low_bandwidth),
-        actions=action_port(engine, config),
+        actions=action_port(engine, read_only=read_only),
         insights=insights_provider(engine, config),
     )
 
 
 def insights_provider(engine: Engine, config: Config) -> InsightsProvider | None:
-    """The ``d`` dashboard's data: maturity per service, DORA per environment, from GitLab.
+    """Maturity per service and DORA per environment, from GitLab, for the ``d`` dashboard
+    (every service) and the service detail (one service).
 
-    Gathered on demand (the dashboard is a read-only view, not a live one) through the
-    engine's own GitLab source; a service GitLab will not describe shows as unknown.
+    Gathered on demand (neither view is live) through the engine's own GitLab source,
+    with ``cockpit maturity`` and ``cockpit dora``'s own gathering; what GitLab refuses
+    is shown as unknown with GitLab's reason: one service never fails the others.
     """
     gitlab = getattr(engine, "gitlab", None)
     if gitlab is None:
         return None
 
-    async def rows() -> tuple[Any, ...]:
+    async def rows(service: str | None = None) -> tuple[Any, ...]:
         import asyncio
 
         from cockpit.commands import dora, maturity
-        from cockpit.ui.insight_rows import DoraFigure, InsightRow
+        from cockpit.ui.insight_rows import DoraFigure, InsightRow, Maturity
 
         now = engine.now()
 
-        def figure(metric: Any) -> DoraFigure:
-            return DoraFigure(value=metric.display(), cls=metric.cls)
+        def reason(error: Exception) -> str:
+            return str(getattr(error, "message", None) or error) or type(error).__name__
 
-        unknown = DoraFigure(value="?", cls=None)
-
-        async def one_service(service: Any) -> list[InsightRow]:
+        async def assess(service_config: Any) -> Maturity:
             try:
-                report, _ = await maturity.gather(gitlab, service)
-            except Exception:  # shown as unknown: the dashboard never fails as a whole
-                report = None
-            found = []
-            for env in service.environments:
-                try:
-                    dora_report = await dora.gather(gitlab, service, env.name, days=30, now=now)
-                    figures = [figure(m) for _, _, m in dora_report.metrics]
-                except Exception:
-                    figures = [unknown] * 4
-                found.append(
-                    InsightRow(
-                        service=service.name,
-                        environment=env.name,
-                        level=report.level if report else None,
-                        next_step=report.next_step.title if report and report.next_step else None,
-                        missing=tuple(f.title for f in report.missing) if report else (),
-                        deployment_frequency=figures[0],
-                        lead_time=figures[1],
-                        change_failure_rate=figures[2],
-                        time_to_restore=figures[3],
-                    )
-                )
-            return found
+                report, _ = await maturity.gather(gitlab, service_config)
+            except Exception as error:  # shown with its reason: never fails the view
+                return Maturity(level=None, error=reason(error))
+            step = report.next_step
+            return Maturity(
+                level=report.level,
+                name=report.level_name,
+                present=tuple(f.title for f in report.present),
+                missing=tuple(f.title for f in report.missing),
+                unknown=tuple(f.title for f in report.unknown),
+                next_step=step.title if step else None,
+                next_step_reason=step.reason if step else None,
+                complete=report.complete,
+            )
 
-        per_service = await asyncio.gather(*(one_service(s) for s in config.services))
-        return tuple(row for rows in per_service for row in rows)
+        async def measure(
+            service_config: Any, env: Any
+        ) -> tuple[tuple[DoraFigure, ...], str | None]:
+            try:
+                report = await dora.gather(gitlab, service_config, env.name, days=30, now=now)
+            except Exception as error:
+                return (), reason(error)
+            figures = tuple(
+                DoraFigure(title=title, value=m.display(), cls=m.cls, detail=m.detail)
+                for _, title, m in report.metrics
+            )
+            return figures, None
+
+        async def one_service(service_config: Any) -> list[InsightRow]:
+            environments = service_config.environments
+            level, *measured = await asyncio.gather(
+                assess(service_config), *(measure(service_config, e) for e in environments)
+            )
+            return [
+                InsightRow(
+                    service=service_config.name,
+                    environment=env.name,
+                    maturity=level,
+                    dora=figures,
+                    dora_error=error,
+                )
+                for env, (figures, error) in zip(environments, measured, strict=True)
+            ]
+
+        chosen = [s for s in config.services if service is None or s.name == service]
+        per_service = await asyncio.gather(*(one_service(s) for s in chosen))
+        return tuple(row for found in per_service for row in found)
 
     return rows

@@ -1,43 +1,110 @@
-"""Writes: every key goes through the confirm dialog; one confirmation sends one request."""
+"""Writes: every key is checked, then goes through the confirm dialog; one confirmation sends
+one request; the health guard's verdicts mark the row and are announced once."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+import pytest
+
+from cockpit.actions.guard import GuardReport
+from cockpit.insights.health_guard import GuardVerdict
 from cockpit.model import EnvKey
 from cockpit.ui.screens.confirm import ConfirmScreen
 from cockpit.ui.screens.flags import FlagsScreen
 from cockpit.ui.screens.overview import OverviewScreen
 from tests.helpers import eventually
 from tests.ui.fake_actions import FakeActions, FakeResult
-from tests.ui.pilot import cockpit, notifications, static_text
+from tests.ui.fake_engine import DEMO_NOW, checkout_production
+from tests.ui.pilot import cockpit, confirm_dialog, dialog_text, notifications, static_text
 
-
-def dialog_text(app) -> str:  # type: ignore[no-untyped-def]
-    return "\n".join(str(w.render()) for w in app.screen.query("#dialog Static"))
+CHECKOUT = EnvKey("checkout", "production")
 
 
 async def test_r_shows_exactly_what_will_happen_before_anything_is_sent() -> None:
-    app, _, actions = cockpit()
+    actions = FakeActions(enrich_warnings=("live check: the canary is at step 1/6",))
+    app, _, _ = cockpit(actions=actions)
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.press("r")
-        assert isinstance(app.screen, ConfirmScreen)
+        await confirm_dialog(app)
         text = dialog_text(app)
         assert "PRODUCTION" in text
         assert "Abort canary checkout/production" in text
         assert "stable revision 13: registry.example.com/shop/checkout:1.41.3" in text
         assert "deployed by bob 26h ago (3e1d0c9b)" in text
         assert "rollback crosses 1 destructive migration" in text
+        # What the live check added is in the dialog: it shows the checked plan.
+        assert "live check: the canary is at step 1/6" in text
         assert '{"status":{"abort":true}}' in text
         assert app.screen.query_one("#dialog").has_class("-strong")
+        assert [p.intent for p in actions.enriched] == ["rollback"]
         assert actions.executed == []
+
+
+async def test_while_the_plan_is_checked_the_row_says_so_and_no_dialog_is_open() -> None:
+    actions = FakeActions(hold_enrich=True)
+    app, _, _ = cockpit(actions=actions)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("r")
+        await eventually(lambda: "checking what this would do" in static_text(app, "#selection"))
+        assert isinstance(app.screen, OverviewScreen)
+        await pilot.press("r")  # a second key while checking: said, not queued
+        await eventually(lambda: any("still checking" in n for n in notifications(app)))
+        actions.release_enrich()
+        await confirm_dialog(app)
+        assert len(actions.enriched) == 1
+        await pilot.press("n")
+        await eventually(lambda: isinstance(app.screen, OverviewScreen))
+        assert "checking" not in static_text(app, "#selection")
+
+
+async def test_a_check_that_fails_says_why_and_opens_no_dialog() -> None:
+    actions = FakeActions(enrich_error=RuntimeError("Kubernetes: 403 cannot get rollouts"))
+    app, _, _ = cockpit(actions=actions)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("r")
+        await eventually(
+            lambda: any("403 cannot get rollouts" in n for n in notifications(app)),
+            message="the reason the check failed",
+        )
+        assert any("nothing was sent" in n for n in notifications(app))
+        assert isinstance(app.screen, OverviewScreen)
+        assert "checking" not in static_text(app, "#selection")
+        assert actions.executed == []
+
+
+async def test_a_key_pressed_as_the_dialog_opens_does_not_confirm_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # However slow this machine is, the keys below arrive before the dialog is armed.
+    monkeypatch.setattr(ConfirmScreen, "ARM_SECONDS", 3600.0)
+    app, _, actions = cockpit()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("r")
+        await eventually(lambda: isinstance(app.screen, ConfirmScreen))
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmScreen) and not dialog.armed
+        await pilot.press("enter", "y")  # typed ahead, before anyone could read the dialog
+        assert app.screen is dialog
+        assert "was ignored" in static_text(app, "#choices")
+        assert actions.executed == []
+        dialog.arm()  # what the timer does
+        await eventually(lambda: dialog.armed)
+        await pilot.press("y")
+        await eventually(lambda: len(actions.executed) == 1)
 
 
 async def test_n_and_escape_cancel_without_writing() -> None:
     app, engine, actions = cockpit()
     async with app.run_test(size=(120, 36)) as pilot:
-        await pilot.press("r", "n")
-        assert isinstance(app.screen, OverviewScreen)
-        await pilot.press("r", "escape")
-        assert isinstance(app.screen, OverviewScreen)
+        await pilot.press("r")
+        await eventually(lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("n")  # cancelling needs no waiting
+        await eventually(lambda: isinstance(app.screen, OverviewScreen))
+        await pilot.press("r")
+        await confirm_dialog(app)
+        await pilot.press("escape")
+        await eventually(lambda: isinstance(app.screen, OverviewScreen))
         assert actions.executed == []
         assert engine.refreshes == []
 
@@ -48,7 +115,9 @@ async def test_one_confirmation_is_one_request_however_often_the_key_is_pressed(
     )
     app, engine, _ = cockpit(actions=actions)
     async with app.run_test(size=(120, 36)) as pilot:
-        await pilot.press("r", "y")
+        await pilot.press("r")
+        await confirm_dialog(app)
+        await pilot.press("y")
         await eventually(lambda: len(actions.executed) == 1)
         await pilot.press("y", "enter", "y", "escape", "n")  # in flight: all ignored
         assert isinstance(app.screen, ConfirmScreen)
@@ -58,7 +127,7 @@ async def test_one_confirmation_is_one_request_however_often_the_key_is_pressed(
         assert isinstance(app.screen, OverviewScreen)
         assert len(actions.executed) == 1
         assert actions.executed[0].intent == "rollback"
-        assert engine.refreshes == [EnvKey("checkout", "production")]
+        assert engine.refreshes == [CHECKOUT]
         await eventually(lambda: "last action: ✔ canary aborted" in static_text(app, "#selection"))
 
 
@@ -69,7 +138,9 @@ async def test_a_failed_write_says_why_in_the_row() -> None:
     app, _, _ = cockpit(actions=actions)
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.press("enter")  # detail
-        await pilot.press("r", "enter")
+        await pilot.press("r")
+        await confirm_dialog(app)
+        await pilot.press("enter")
         await eventually(
             lambda: "last action: ✖ 403: user cannot patch" in static_text(app, "#attention")
         )
@@ -83,7 +154,7 @@ async def test_read_only_refuses_and_says_so() -> None:
         await pilot.pause()
         assert isinstance(app.screen, OverviewScreen)
         assert any("read-only mode: rollback refused" in n for n in notifications(app))
-        assert actions.executed == []
+        assert actions.executed == [] and actions.enriched == []
         assert not app.screen.active_bindings["r"].binding.action.startswith("intent")
 
 
@@ -116,6 +187,7 @@ async def test_p_on_a_manual_gate_plays_the_deploy_job_after_confirmation() -> N
     app, _, actions = cockpit()
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.press("j", "j", "p")
+        await confirm_dialog(app)
         assert "Play deploy-production payments/production" in dialog_text(app)
         await pilot.press("y")
         await eventually(lambda: len(actions.executed) == 1)
@@ -128,8 +200,84 @@ async def test_flags_toggle_with_space_through_the_dialog() -> None:
         await pilot.press("f")
         assert isinstance(app.screen, FlagsScreen)
         await pilot.press("space")
+        await confirm_dialog(app)
         assert "Disable flag new-payment-form" in dialog_text(app)
         await pilot.press("y")
         await eventually(lambda: len(actions.executed) == 1)
         assert actions.executed[0].intent == "flag-toggle"
         await eventually(lambda: isinstance(app.screen, FlagsScreen))
+
+
+def guard_report(streak: int, *, canary: str = "7d4f9c", action: str | None = None) -> GuardReport:
+    message = (
+        f"success rate under 99.0 % for {streak} samples in a row (97.4 %, 97.2 %, 97.1 %): "
+        "press r to roll back"
+    )
+    return GuardReport(
+        key=CHECKOUT,
+        verdict=GuardVerdict(True, streak, 0.971, message),
+        threshold=0.99,
+        consecutive=3,
+        canary=canary,
+        action=action,
+    )
+
+
+async def test_the_health_guard_marks_the_row_and_is_announced_once_per_trigger() -> None:
+    app, _, actions = cockpit()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        assert actions.watching
+        for streak in (3, 4, 5):  # every new sample changes the numbers: one notification
+            actions.report(guard_report(streak))
+        await pilot.pause()
+        said = [n for n in notifications(app) if "samples in a row" in n]
+        assert said == [
+            f"{CHECKOUT}: 3 samples in a row under 99 %, now 97.1 %: press r to roll back"
+        ]
+        line = static_text(app, "#selection")
+        assert (
+            "⚠ health guard: 5 samples in a row under 99 %, now 97.1 %: press r to roll back"
+            in line
+        )
+        # The row's own "success rate 97.1 % under 99.0 %" is not said twice.
+        assert "success rate" not in line
+        # What the guard then does is news: said once more.
+        actions.report(guard_report(5, action="aborted by cockpit health guard: abort accepted"))
+        await pilot.pause()
+        assert sum("aborted by cockpit health guard" in n for n in notifications(app)) == 1
+        # A new canary revision that trips again is a new trigger.
+        actions.report(guard_report(3, canary="8e5a0d"))
+        await pilot.pause()
+        assert sum("samples in a row" in n for n in notifications(app)) == 3
+
+
+async def test_a_read_only_session_does_not_suggest_r() -> None:
+    app, _, actions = cockpit(read_only=True)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        actions.report(guard_report(3))
+        await pilot.pause()
+        line = static_text(app, "#selection")
+        assert "roll back from a session that can write (this one is read-only)" in line
+        assert "press r" not in line
+        assert not any("press r" in n for n in notifications(app))
+
+
+async def test_a_guard_that_stops_triggering_unmarks_the_row() -> None:
+    app, engine, actions = cockpit()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        actions.report(guard_report(3))
+        await pilot.pause()
+        assert "health guard" in static_text(app, "#selection")
+        calm = GuardReport(
+            CHECKOUT, GuardVerdict(False, 0, 0.995, "success rate 99.5 %"), 0.99, 3, "7d4f9c"
+        )
+        actions.report(calm)
+        await pilot.pause()
+        assert "health guard" not in static_text(app, "#selection")
+        assert app.guard_reports == {}
+        # The row's own reasons are still there (its state has not changed).
+        state = checkout_production(DEMO_NOW + timedelta(seconds=1))
+        assert app.attention(state) == app.attention(engine.states[CHECKOUT])

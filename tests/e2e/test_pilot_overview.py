@@ -5,12 +5,20 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+from cockpit import triage
 from cockpit.model import EnvKey, Health, HealthStatus, LinkState, SourceName, SourceStatus
 from cockpit.ui.screens.detail import DetailScreen
 from cockpit.ui.screens.overview import OverviewScreen
 from cockpit.ui.widgets.overview.service_table import ServiceTable
 from tests.helpers import eventually
-from tests.ui.fake_engine import DEMO_NOW, checkout_staging, notifications_production
+from tests.ui.fake_engine import (
+    DEMO_NOW,
+    FakeEngine,
+    cart_production,
+    checkout_staging,
+    demo_engine,
+    notifications_production,
+)
 from tests.ui.pilot import cockpit, static_text, table_lines
 
 
@@ -25,7 +33,7 @@ async def test_rows_needing_attention_come_first_with_their_reason() -> None:
         lines = table_lines(app)
         assert lines[0].split()[:2] == ["SERVICE", "ENV"]
         assert lines[1].startswith("›⚠ checkout")
-        assert "production" in lines[1] and "✖ 97.1% <99%" in lines[1]
+        assert "production" in lines[1] and "✖  97.1% <99%" in lines[1]
         assert "users" in lines[7] and "⚠" not in lines[7]
         assert "success rate 97.1 % under 99.0 %" in static_text(app, "#selection")
 
@@ -90,6 +98,36 @@ async def test_a_row_that_turns_bad_moves_up_and_the_cursor_stays_on_its_row() -
         )
         assert selected(app) == EnvKey("users", "production")
         assert "95.0%" in table_lines(app)[2]
+
+
+async def test_until_the_user_moves_the_cursor_stays_on_the_most_urgent_row() -> None:
+    # The engine starts empty and rows arrive one burst at a time, in no useful order.
+    states = demo_engine().states
+    calm_first = sorted(states.values(), key=lambda s: -triage.urgency(s))
+    engine = FakeEngine(initial=())
+    app, _, _ = cockpit(engine)
+    async with app.run_test(size=(120, 36)) as pilot:
+        for state in calm_first:
+            engine.publish(state)
+            await pilot.pause()
+        table = app.screen.query_one(ServiceTable)
+        assert selected(app) == table.rows[0] == EnvKey("checkout", "production")
+        assert table_lines(app)[1].startswith("›⚠ checkout")
+        # A row that turns bad takes the top, and the untouched cursor goes with the top.
+        cart = cart_production()
+        bad = replace(cart, health=replace(cart.health, success_rate=0.90, status=HealthStatus.BAD))
+        engine.publish(bad)
+        await eventually(lambda: selected(app) == EnvKey("cart", "production"))
+        assert "1/7 cart/production" in static_text(app, "#selection")
+        # Once the person has moved it, the cursor follows its row instead.
+        await pilot.press("j")
+        assert selected(app) == EnvKey("checkout", "production")
+        engine.publish(cart)
+        await eventually(lambda: table.rows[0] == EnvKey("checkout", "production"))
+        assert selected(app) == EnvKey("checkout", "production")
+        engine.publish(bad)  # cart is worst again: the moved cursor stays where it was put
+        await eventually(lambda: table.rows[0] == EnvKey("cart", "production"))
+        assert selected(app) == EnvKey("checkout", "production")
 
 
 async def test_an_update_to_one_row_repaints_that_row_only() -> None:

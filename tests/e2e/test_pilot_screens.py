@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 
 import pytest
 
-from cockpit.model import EnvKey
-from cockpit.ui.insight_rows import DoraFigure, InsightRow
+from cockpit.model import EnvKey, Job, Stage
+from cockpit.ui.insight_rows import DoraFigure, InsightRow, Maturity
 from cockpit.ui.screens import job_log
 from cockpit.ui.screens.dashboard import DashboardScreen
 from cockpit.ui.screens.detail import DetailScreen
@@ -16,11 +17,16 @@ from cockpit.ui.screens.job_log import JobLogScreen
 from cockpit.ui.screens.overview import OverviewScreen
 from tests.helpers import eventually
 from tests.ui.fake_engine import checkout_production, demo_engine
-from tests.ui.pilot import cockpit, notifications
+from tests.ui.pilot import cockpit, confirm_dialog, dialog_text, notifications
 
 
 def panel(app, selector: str) -> str:  # type: ignore[no-untyped-def]
     return str(app.screen.query_one(selector).render())
+
+
+def words(app, selector: str) -> str:  # type: ignore[no-untyped-def]
+    """A panel's text with its wrapping undone (every run of spaces and newlines as one)."""
+    return " ".join(panel(app, selector).split())
 
 
 async def test_detail_shows_the_rollout_as_the_plugin_does() -> None:
@@ -33,10 +39,12 @@ async def test_detail_shows_the_rollout_as_the_plugin_does() -> None:
         assert "▶ 1 pause: 5m  ← current" in rollout
         assert "✔ 0 setWeight: 20" in rollout and "○ 5 setWeight: 100" in rollout
         assert "paused, 2m 30s left" in rollout
-        assert "✔ 0.995 ✔ 0.991 ✖ 0.974" in rollout
+        # Measurements read as values (the query's 0..1 ratio as a percentage), newest last.
+        assert "✔ 99.50 %  ✔ 99.10 %  ✖ 97.40 %" in rollout
+        assert "success-rate ◌ Running  2 passed, 1 failed" in rollout
         assert "# 13 stable  5/5 ready  1.41.3" in rollout
         health = panel(app, "#health")
-        assert "success rate 97.10% < threshold 99.0%" in health
+        assert "success rate 97.10 % < threshold 99 %" in health
         assert "latency p99 660 ms" in health
         history = panel(app, "#deployments")
         assert "#90 9f3c2a1b" in history and "bob" in history
@@ -50,7 +58,7 @@ async def test_pipeline_jobs_move_with_hjkl_and_show_needs() -> None:
         await pilot.press("l", "j")
         pipeline = panel(app, "#pipeline")
         assert "›✔ integration" in pipeline
-        assert "integration needs: build" in pipeline
+        assert "› integration ✔ success · 50s · needs: build" in pipeline
         assert "! dependency-scan allowed" in pipeline
 
 
@@ -76,7 +84,7 @@ async def test_tab_moves_between_panels() -> None:
         for _ in range(6):
             focused.append(app.focused.id if app.focused else None)
             await pilot.press("tab")
-        assert focused == ["pipeline", "deployments", "flags", "health", "rollout", "pipeline"]
+        assert focused == ["pipeline", "insights", "flags", "health", "rollout", "deployments"]
 
 
 async def test_detail_follows_live_updates_of_its_row() -> None:
@@ -134,6 +142,21 @@ async def test_a_log_that_cannot_be_read_says_why() -> None:
         await eventually(lambda: "✖ GitLab: job 48122 not found (404)" in panel(app, "#log-title"))
 
 
+async def test_the_job_keys_work_from_the_job_log_too() -> None:
+    app, _, actions = cockpit()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("enter", "enter")
+        assert isinstance(app.screen, JobLogScreen)
+        bindings = app.screen.active_bindings
+        assert bindings["t"].enabled  # a finished job can be retried
+        assert "m" not in bindings and "c" not in bindings  # not manual, not running
+        await pilot.press("t")
+        await confirm_dialog(app)
+        assert "job-retry build" in dialog_text(app)
+        await pilot.press("y")
+        await eventually(lambda: [p.intent for p in actions.executed] == ["job-retry"])
+
+
 async def test_help_lists_every_key_of_the_screen_underneath() -> None:
     app, _, _ = cockpit()
     async with app.run_test(size=(120, 50)) as pilot:
@@ -151,7 +174,7 @@ async def test_help_lists_every_key_of_the_screen_underneath() -> None:
             "Quit",
         ):
             assert words in keys
-        assert "Abort: Abort the rollout: traffic back to stable (does not apply now)" in keys
+        assert "Abort the rollout: traffic back to stable (does not apply now)" in keys
         assert "ctrl+d" in keys and "unbound on purpose" in keys
         await pilot.press("escape")
         assert isinstance(app.screen, OverviewScreen)
@@ -160,22 +183,38 @@ async def test_help_lists_every_key_of_the_screen_underneath() -> None:
         assert "Retry job" in keys and "Back" in keys
 
 
-async def test_dashboard_shows_levels_and_dora_classes_side_by_side() -> None:
-    rows = (
-        InsightRow(
-            "checkout",
-            "production",
-            3,
-            "deploy to production automatically after the tests",
-            ("automatic production deploy",),
-            DoraFigure("2.4/day", "elite"),
-            DoraFigure("3h", "elite"),
-            DoraFigure("18%", "high"),
-            DoraFigure("n/a", None),
+def insight_row(environment: str, *, dora_error: str | None = None) -> InsightRow:
+    figures = (
+        DoraFigure("deployment frequency", "2.4 per day", "elite"),
+        DoraFigure("lead time for changes", "3.0 h", "elite"),
+        DoraFigure("change failure rate", "18 %", "low"),
+        DoraFigure("time to restore", "n/a", None, "nothing to restore"),
+    )
+    return InsightRow(
+        "checkout",
+        environment,
+        Maturity(
+            level=3,
+            name="continuous delivery",
+            present=("automated tests on every commit", "a staging deploy before production"),
+            missing=("production deploys automatically after tests",),
+            next_step="production deploys automatically after tests",
+            next_step_reason="let the production job run automatically on the default branch",
         ),
+        dora=() if dora_error else figures,
+        dora_error=dora_error,
     )
 
-    async def provider() -> tuple[InsightRow, ...]:
+
+async def test_dashboard_shows_levels_and_dora_classes_side_by_side() -> None:
+    rows = (
+        insight_row("staging"),
+        insight_row("production", dora_error="GitLab: cannot read the deployments: 403"),
+    )
+    asked: list[str | None] = []
+
+    async def provider(service: str | None = None) -> tuple[InsightRow, ...]:
+        asked.append(service)
         return rows
 
     app, _, _ = cockpit(insights=provider)
@@ -183,12 +222,74 @@ async def test_dashboard_shows_levels_and_dora_classes_side_by_side() -> None:
         await pilot.press("d")
         assert isinstance(app.screen, DashboardScreen)
         table = app.screen.query_one("#dashboard-table")
-        await eventually(lambda: table.row_count == 1)
-        row = [str(c) for c in table.get_row_at(0)]
-        assert row[:3] == ["checkout", "production", "3 delivery"]
-        assert row[3] == "2.4/day elite" and row[6] == "n/a n/a"
+        await eventually(lambda: table.row_count == 2)
+        assert asked == [None]
+        first = [str(c) for c in table.get_row_at(0)]
+        assert first[:3] == ["checkout", "staging", "3 delivery"]
+        assert first[3] == "2.4 per day ● elite" and first[6] == "n/a –"
+        second = [str(c) for c in table.get_row_at(1)]
+        assert second[:3] == ["", "production", ""]  # the service and its level once
+        assert second[3] == "?"
+        # Every cell is shown whole: the columns are as wide as their widest cell.
+        widths = [c.width for c in table.columns.values()]
+        assert widths[3] >= len("2.4 per day ● elite")
+        note = panel(app, "#dashboard-note")
+        assert "next step: production deploys automatically after tests" in note
+        await pilot.press("j")
+        assert "DORA: GitLab: cannot read the deployments: 403" in panel(app, "#dashboard-note")
         await pilot.press("escape")
         assert isinstance(app.screen, OverviewScreen)
+
+
+async def test_the_detail_measures_maturity_and_dora_of_its_row_when_opened() -> None:
+    gate = asyncio.Event()
+    asked: list[str | None] = []
+
+    async def provider(service: str | None = None) -> tuple[InsightRow, ...]:
+        asked.append(service)
+        await gate.wait()
+        return (insight_row("staging"), insight_row("production"))
+
+    app, _, _ = cockpit(insights=provider)
+    async with app.run_test(size=(120, 60)) as pilot:
+        await pilot.press("enter")
+        assert isinstance(app.screen, DetailScreen)
+        await eventually(lambda: "measuring…" in panel(app, "#insights"))
+        assert asked == ["checkout"]
+        gate.set()
+        await eventually(
+            lambda: "Maturity level 3 of 4 · continuous delivery" in panel(app, "#insights")
+        )
+        text = words(app, "#insights")
+        assert "✔ present: automated tests on every commit, a staging deploy" in text
+        assert "✖ missing: production deploys automatically after tests" in text
+        assert "➜ next step: production deploys automatically after tests: let the" in text
+        assert "DORA production · last 30 days" in text
+        assert "deployment frequency 2.4 per day ● elite" in text
+        assert "change failure rate 18 % ○ low" in text
+        assert "time to restore n/a nothing to restore" in text
+
+
+async def test_the_detail_says_why_gitlab_would_not_give_the_insights() -> None:
+    async def provider(service: str | None = None) -> tuple[InsightRow, ...]:
+        return (
+            InsightRow(
+                "checkout",
+                "production",
+                Maturity(
+                    level=None, error="GitLab: cannot read .gitlab-ci.yml of shop/checkout: 403"
+                ),
+                dora_error="GitLab: cannot read the deployments of shop/checkout: 403",
+            ),
+        )
+
+    app, _, _ = cockpit(insights=provider)
+    async with app.run_test(size=(120, 60)) as pilot:
+        await pilot.press("enter")
+        await eventually(lambda: "not assessed" in panel(app, "#insights"))
+        text = words(app, "#insights")
+        assert "cannot read .gitlab-ci.yml of shop/checkout: 403" in text
+        assert "cannot read the deployments of shop/checkout: 403" in text
 
 
 async def test_dashboard_without_data_says_so() -> None:
@@ -209,3 +310,79 @@ async def test_theme_switch_redraws_the_table() -> None:
         after = table.render_line(1)
         assert before.text == after.text
         assert before != after  # colours follow the theme
+
+
+SEVEN_STAGES = {
+    "quick_checks": ["lint", "typecheck"],
+    "build": ["build", "dependency_scan"],
+    "test": ["unit_tests", "integration_tests", "contract_tests", "e2e_tests"],
+    "staging_deploy": ["deploy_staging"],
+    "staging_tests": ["staging_smoke_tests"],
+    "production_deploy": ["deploy_production"],
+    "production_verification": ["production_smoke_tests"],
+}
+
+
+@pytest.mark.parametrize("size", [(120, 36), (80, 24)])
+async def test_seven_stages_read_left_to_right_with_every_name_whole(
+    size: tuple[int, int],
+) -> None:
+    state = checkout_production()
+    assert state.pipeline is not None
+    job_id = 900
+    stages = []
+    for name, jobs in SEVEN_STAGES.items():
+        built = []
+        for job in jobs:
+            job_id += 1
+            status = "manual" if job == "deploy_production" else "created"
+            if name in ("quick_checks", "build", "test", "staging_deploy", "staging_tests"):
+                status = "success"
+            built.append(
+                Job(job_id, job, name, status, duration=65.0 if status == "success" else None)
+            )
+        stages.append(Stage(name, tuple(built)))
+    engine = demo_engine()
+    pipeline = replace(state.pipeline, status="manual", stages=tuple(stages))
+    engine.publish(replace(state, pipeline=pipeline))
+    app, _, _ = cockpit(engine)
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("enter")
+        await pilot.pause()
+        text = panel(app, "#pipeline")
+        lines = text.splitlines()
+        # Stage headings, read band by band, left to right, come in pipeline order.
+        headings = [
+            word.strip("→ ")
+            for line in lines
+            for word in line.split(" → ")
+            if word.strip().startswith(("✔", "▶", "○"))
+            and word.strip().split(" ", 1)[-1].strip() in SEVEN_STAGES
+        ]
+        assert [h.split(" ", 1)[1].strip() for h in headings] == list(SEVEN_STAGES)
+        for jobs in SEVEN_STAGES.values():
+            for job in jobs:
+                assert job in text, job
+        assert "…" not in text
+        # The cursor starts where a person looks: the manual gate.
+        assert "› deploy_production ▶ manual · needs: its stage order only" in text
+
+
+async def test_a_narrow_dashboard_keeps_the_classes_and_moves_the_values_to_the_note() -> None:
+    async def provider(service: str | None = None) -> tuple[InsightRow, ...]:
+        # The demo's longest names, as wide as a row gets.
+        return tuple(
+            replace(insight_row(env), service="notifications") for env in ("staging", "production")
+        )
+
+    app, _, _ = cockpit(insights=provider)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("d")
+        table = app.screen.query_one("#dashboard-table")
+        await eventually(lambda: table.row_count == 2)
+        first = [str(c) for c in table.get_row_at(0)]
+        assert first[2:] == ["3", "● elite", "● elite", "○ low", "–"]
+        # Every column fits beside the scrollbar: nothing to scroll sideways for.
+        assert table.max_scroll_x == 0
+        note = panel(app, "#dashboard-note")
+        assert "2.4 per day · 3.0 h · 18 % · n/a · level 3 continuous delivery" in note

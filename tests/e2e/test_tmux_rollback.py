@@ -68,9 +68,10 @@ def test_r_then_y_on_the_bad_canary_aborts_it_once(tmp_path: Path) -> None:
                     "Abort canary checkout/production" in screen()
                     and "PRODUCTION" in screen()
                     and '{"status":{"abort":true}}' in screen()
+                    and "y / enter confirm" in screen()  # offered once it could be read
                 ),
                 timeout=20,
-                message="the confirm dialog naming the abort",
+                message="the confirm dialog naming the abort, ready for y",
             )
             _tmux("send-keys", "-t", session, "y")
             wait_until(lambda: "abort accepted" in screen(), timeout=20, message="the result")

@@ -1,14 +1,19 @@
-"""A stand-in for the action layer: plans by simple rules, counts executions.
+"""A stand-in for the action layer: plans by simple rules, counts checks and executions.
 
-``FakeActions.execute`` records every plan it was asked to run; with ``hold=True`` it
-waits until the test calls ``release()``, so a test can press keys while the write is
-in flight and then check that exactly one request was sent.
+``FakeActions.enrich`` records every plan it was asked to check (``enrich_error`` makes
+it fail; ``hold_enrich=True`` holds it until ``release_enrich()``); ``execute`` records
+every plan it was asked to run; with ``hold=True`` it waits until the test calls
+``release()``, so a test can press keys while the write is in flight and then check that
+exactly one request was sent. ``watch_health`` keeps the screen's callback, so a test
+plays the health guard with ``report(...)``.
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from cockpit.model import EnvKey, FeatureFlag, Job, ServiceState
 
@@ -38,12 +43,45 @@ class FakeActions:
     hold: bool = False
     result: FakeResult = field(default_factory=lambda: FakeResult(True, "done"))
     executed: list[FakePlan] = field(default_factory=list)
+    hold_enrich: bool = False
+    enrich_error: Exception | None = None
+    #: Warnings the live check adds (as ``cockpit.actions.enrich`` adds the migrations).
+    enrich_warnings: tuple[str, ...] = ()
+    enriched: list[FakePlan] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._gate = asyncio.Event()
+        self._enrich_gate = asyncio.Event()
+        self._on_report: Callable[[Any], None] | None = None
+        self.watching = False
 
     def release(self) -> None:
         self._gate.set()
+
+    def release_enrich(self) -> None:
+        self._enrich_gate.set()
+
+    async def enrich(self, plan: FakePlan) -> FakePlan:
+        self.enriched.append(plan)
+        if self.hold_enrich:
+            await self._enrich_gate.wait()
+        if self.enrich_error is not None:
+            raise self.enrich_error
+        return replace(plan, warnings=(*plan.warnings, *self.enrich_warnings))
+
+    def watch_health(self, engine: Any, on_report: Callable[[Any], None]) -> Any:
+        self._on_report = on_report
+        self.watching = True
+
+        async def stop() -> None:
+            self.watching = False
+
+        return stop
+
+    def report(self, report: Any) -> None:
+        """Play the health guard: hand the screen a report."""
+        assert self._on_report is not None, "the screen is not watching health"
+        self._on_report(report)
 
     def plan(
         self,

@@ -1,4 +1,5 @@
-"""Helpers for pilot tests: an app over the fake engine, and what is on screen in words."""
+"""Helpers for pilot tests: an app over the fake engine, what is on screen in words, and
+the confirm dialog once it accepts keys."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from typing import Any
 from textual.widgets import Static
 
 from cockpit.ui.app import CockpitApp
+from cockpit.ui.screens.confirm import ConfirmScreen
 from cockpit.ui.widgets.overview.service_table import ServiceTable
+from tests.helpers import eventually
 from tests.ui.fake_actions import FakeActions
 from tests.ui.fake_engine import FakeEngine, demo_engine
 
@@ -32,3 +35,17 @@ def table_lines(app: CockpitApp) -> list[str]:
 
 def notifications(app: CockpitApp) -> list[str]:
     return [n.message for n in app._notifications]
+
+
+async def confirm_dialog(app: CockpitApp) -> ConfirmScreen:
+    """The confirm dialog once it is open (after the plan was checked) and accepts keys."""
+    await eventually(
+        lambda: isinstance(app.screen, ConfirmScreen) and app.screen.armed,
+        message="the confirm dialog, ready for a key",
+    )
+    assert isinstance(app.screen, ConfirmScreen)
+    return app.screen
+
+
+def dialog_text(app: CockpitApp) -> str:
+    return "\n".join(str(w.render()) for w in app.screen.query("#dialog Static"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -15,7 +16,12 @@ from cockpit.model import (
     SourceStatus,
 )
 from cockpit.ui import presenters as p
-from tests.ui.fake_engine import DEMO_NOW, checkout_production, search_production
+from tests.ui.fake_engine import (
+    DEMO_NOW,
+    cart_production,
+    checkout_production,
+    search_production,
+)
 
 
 def text(cell: p.Cell) -> str:
@@ -76,7 +82,46 @@ def test_health_says_no_traffic_and_unknown_as_such() -> None:
     assert text(p.health_cell(Health(threshold=0.99, status=HealthStatus.UNKNOWN))) == "? unknown"
     assert text(p.health_cell(None)) == "? not measured"
     bad = checkout_production().health
-    assert text(p.health_cell(bad)) == "✖ 97.1% <99%"
+    assert text(p.health_cell(bad)) == "✖  97.1% <99%"
+
+
+@pytest.mark.parametrize(
+    ("rate", "shown"),
+    [
+        (0.98957, "✖ 98.96% <99%"),  # never "99.0% <99%"
+        (0.98996, "✖ 98.996% <99%"),
+        (0.99, "✔  99.0% ≥99%"),
+        (0.9995, "✔ 100.0% ≥99%"),
+    ],
+)
+def test_a_rate_near_the_threshold_shows_which_side_it_is_on(rate: float, shown: str) -> None:
+    status = HealthStatus.OK if rate >= 0.99 else HealthStatus.BAD
+    assert text(p.health_cell(Health(threshold=0.99, success_rate=rate, status=status))) == shown
+
+
+def test_thresholds_read_as_people_write_them() -> None:
+    assert p.threshold_words(0.99) == "99 %"
+    assert p.threshold_words(0.995) == "99.5 %"
+    assert p.threshold_words(0.9995) == "99.95 %"
+    assert p.rate_words(0.98957, 0.99, decimals=2) == "98.96 %"
+
+
+@pytest.mark.parametrize(
+    ("metric", "value", "shown"),
+    [
+        ("success-rate", "[0.9995076817433826]", "99.95 %"),
+        ("success-rate", "0.974", "97.40 %"),
+        ("error-ratio", "[0.01,0.02]", "1.00 %, 2.00 %"),
+        ("latency-p99", "[0.2531234]", "0.2531"),
+        ("requests", "[1234.5678]", "1235"),
+        ("success-rate", "[1.7]", "1.7"),  # not a ratio after all: shown as a number
+        ("check", "NaN-not-a-number-but-text-that-is-long", "NaN-not-a-number-but-te…"),
+        ("success-rate", None, "—"),
+        ("success-rate", "[]", "—"),
+    ],
+)
+def test_analysis_measurements_read_as_values(metric: str, value: str | None, shown: str) -> None:
+    assert p.measurement_words(metric, value) == shown
 
 
 def test_rollout_cell_reads_like_the_plugin() -> None:
@@ -84,6 +129,38 @@ def test_rollout_cell_reads_like_the_plugin() -> None:
     assert cell.startswith("canary 1/6 ")
     assert "20%" in cell and "‖ paused" in cell
     assert text(p.rollout_cell(search_production().rollout)) == "blue-green ‖ preview ready"
+
+
+def test_a_finished_canary_does_not_repeat_its_100_percent() -> None:
+    rollout = checkout_production().rollout
+    assert rollout is not None
+    done = replace(
+        rollout,
+        phase="Healthy",
+        paused=False,
+        step_index=rollout.step_count,
+        stable_hash=rollout.current_hash,
+        actual_weight=100,
+    )
+    assert text(p.rollout_cell(done)) == "canary 6/6 ✔ healthy"
+
+
+def test_the_pipeline_cell_says_what_it_is_doing_before_where() -> None:
+    assert text(p.pipeline_cell(search_production().pipeline)) == "✔✔✔ passed"
+    failed = p.pipeline_cell(cart_production().pipeline)
+    assert text(failed) == "✔✖○ failed test"
+    # A narrow column cuts the stage's name, never the status word.
+    assert text(p.fit(failed, 11)) == "✔✖○ failed…"
+
+
+def test_deployed_is_the_last_deploy_that_happened_not_a_skipped_record() -> None:
+    state = checkout_production()
+    happened = state.deployments[0]
+    skipped = replace(happened, id=happened.id + 1, status="skipped", user="nobody")
+    state = replace(state, deployments=(skipped, *state.deployments))
+    assert p.last_deployed(state) == happened
+    cells = p.row_cells(state, DEMO_NOW, {"deployed": 20})
+    assert "nobody" not in text(cells["deployed"])
 
 
 def test_version_is_the_image_tag() -> None:

@@ -1,9 +1,10 @@
-"""One service × environment in full: pipeline, rollout, health, deployments, flags.
+"""One service × environment in full: health, rollout, deployments, pipeline, insights, flags.
 
 ``tab`` moves between the panels, ``esc`` goes back. In the pipeline panel ``enter``
 opens the selected job's log and ``t``/``m``/``c`` retry, play or cancel it; the write
 keys of ``LiveScreen`` act on this environment. Each panel names its source when that
-source's data is old.
+source's data is old. The maturity level and DORA figures are measured from GitLab when
+the detail opens.
 """
 
 from __future__ import annotations
@@ -11,18 +12,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import ClassVar
 
-from textual import events, on
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
+from textual.containers import Container, VerticalScroll
 from textual.widgets import Footer, Static
 
-from cockpit import triage
 from cockpit.model import EnvKey, ServiceState, SourceName
 from cockpit.ui.presenters import stale_note
 from cockpit.ui.screens.live import LiveScreen, write_bindings
 from cockpit.ui.widgets.detail.health import HealthPanel
 from cockpit.ui.widgets.detail.history import DeploymentsPanel, FlagsPanel
+from cockpit.ui.widgets.detail.insights import InsightsPanel
 from cockpit.ui.widgets.detail.pipeline import PipelinePanel
 from cockpit.ui.widgets.detail.rollout import RolloutPanel
 from cockpit.ui.widgets.header import CockpitHeader, SourceBar
@@ -59,14 +60,19 @@ class DetailScreen(LiveScreen):
         )
         yield SourceBar(clock=engine.wall_now, id="sources")
         yield Static(id="attention")
-        # What a canary at 3 a.m. needs first: health and the rollout, then the pipeline.
-        # Wide: a two-column grid, the long rollout panel down the right; narrow: stacked.
+        # What a canary at 3 a.m. needs first: health and the rollout, then what it could go
+        # back to, then the pipeline (across the whole width: its stages run left to
+        # right), then the slower facts. Wide: a two-column grid with the long rollout
+        # panel down the right beside health and deployments; narrow: stacked, same order.
         with VerticalScroll(id="panels", can_focus=False):
-            yield HealthPanel(id="health", classes="panel")
-            yield RolloutPanel(id="rollout", classes="panel")
+            with Container(id="now", classes="band"):
+                yield HealthPanel(id="health", classes="panel")
+                yield RolloutPanel(id="rollout", classes="panel")
+                yield DeploymentsPanel(id="deployments", classes="panel")
             yield PipelinePanel(id="pipeline", classes="panel")
-            yield DeploymentsPanel(id="deployments", classes="panel")
-            yield FlagsPanel(id="flags", classes="panel")
+            with Container(id="slower", classes="band"):
+                yield InsightsPanel(id="insights", classes="panel")
+                yield FlagsPanel(id="flags", classes="panel")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -74,9 +80,35 @@ class DetailScreen(LiveScreen):
         self.query_one(PipelinePanel).focus(scroll_visible=False)
         # Pause countdowns and ages move with time; panels repaint only if their text changed.
         self.set_interval(1.0, lambda: self._show(self.cockpit.states))
+        panel = self.query_one(InsightsPanel)
+        if self.cockpit.insights is None:
+            panel.show_unavailable("maturity and DORA are not measured in this session")
+        else:
+            panel.show_measuring()
+            self._measure()
+
+    @work(exclusive=True, group="insights", exit_on_error=False)
+    async def _measure(self) -> None:
+        provider = self.cockpit.insights
+        assert provider is not None
+        panel = self.query_one(InsightsPanel)
+        try:
+            rows = await provider(self.key.service)
+        except Exception as error:  # the panel says why; the rest of the detail is unaffected
+            panel.show_failure(
+                getattr(error, "message", None) or str(error) or type(error).__name__
+            )
+            return
+        row = next((r for r in rows if r.environment == self.key.environment), None)
+        if row is None:
+            panel.show_unavailable(f"GitLab has nothing to measure for {self.key}")
+        else:
+            panel.show_row(row)
 
     def on_resize(self, event: events.Resize) -> None:
         self.set_class(event.size.width < WIDE, "-narrow")
+        # Charts and measurements fit the panels' new width once they are laid out.
+        self.call_after_refresh(lambda: self._show(self.cockpit.states))
 
     def apply_update(
         self, states: Mapping[EnvKey, ServiceState], changed: frozenset[EnvKey]
@@ -94,15 +126,7 @@ class DetailScreen(LiveScreen):
         if state is None:
             attention.update(toned([(f"{self.key} is not in the configuration any more", "bad")]))
             return
-        reasons = triage.attention(state)
-        fragments = (
-            [(" ⚠ " + "; ".join(reasons), "bad")]
-            if reasons
-            else [(" ✔ nothing needs you here", "ok")]
-        )
-        note = self.cockpit.action_notes.get(self.key)
-        if note is not None:
-            fragments.append((" · last action: " + note[0], note[1]))
+        fragments = self.row_status(state)
         if state.read_only:
             fragments.append((" · read-only environment", "warn"))
         attention.update(toned(fragments))

@@ -7,8 +7,10 @@ whose action does not apply at the moment is listed as such.
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any, ClassVar
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
@@ -28,8 +30,23 @@ ACTION_WORDS = {
 }
 
 
+#: The help box's width (styles/dialogs.tcss), what its border, padding and scrollbar
+#: take from it, and the column of keys.
+HELP_WIDTH = 100
+HELP_CHROME = 6
+KEYS = 11
+#: Below this terminal height the list scrolls in less room (class ``-short``).
+TALL = 32
+
+
 class HelpScreen(ModalScreen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,question_mark", "dismiss", "Close")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,question_mark", "dismiss", "Close"),
+        Binding("j,down", "scroll(1)", "Scroll down", show=False),
+        Binding("k,up", "scroll(-1)", "Scroll up", show=False),
+        Binding("pagedown,space", "scroll(10)", "Page down", show=False),
+        Binding("pageup", "scroll(-10)", "Page up", show=False),
+    ]
 
     def __init__(self, under: Screen) -> None:
         super().__init__()
@@ -37,6 +54,7 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         app = self.app
+        width = min(HELP_WIDTH, app.size.width) - HELP_CHROME
         # One line per action: its keys together ("j ↓  move down"), in binding-chain order.
         grouped: dict[tuple[int, str], list[Any]] = {}
         for active in self._under.active_bindings.values():
@@ -49,12 +67,19 @@ class HelpScreen(ModalScreen[None]):
             keys = " ".join(app.get_key_display(a.binding) for a in actives)
             what = binding.description or ACTION_WORDS.get(binding.action, binding.action)
             detail = binding.tooltip or ACTION_WORDS.get(binding.action, "")
-            if detail and detail.lower() != what.lower():
+            if detail.lower().startswith(what.lower()):
+                what = detail  # "Open the selected service's detail", not "Open: Open …"
+            elif detail:
                 what = f"{what}: {detail}"
-            lines.append((f"{keys:>11}  ", "bold"))
-            lines.append((what, "" if enabled else "muted"))
-            lines.append((" (does not apply now)\n" if not enabled else "\n", "muted"))
-        lines.append(("\n     ctrl+d  ", "bold"))
+            if not enabled:
+                what += " (does not apply now)"
+            wrapped = textwrap.wrap(what, width=max(20, width - KEYS - 2)) or [""]
+            lines.append((f"{keys:>{KEYS}}  ", "bold"))
+            lines.append((wrapped[0], "" if enabled else "muted"))
+            for more in wrapped[1:]:  # continuation lines under the words, not the keys
+                lines.append((f"\n{'':>{KEYS}}  {more}", "" if enabled else "muted"))
+            lines.append(("\n", ""))
+        lines.append((f"\n{'ctrl+d':>{KEYS}}  ", "bold"))
         lines.append(("unbound on purpose (it deletes in k9s); every write asks first\n", "muted"))
         with Vertical(id="help"):
             yield Static(
@@ -70,4 +95,22 @@ class HelpScreen(ModalScreen[None]):
             )
             with VerticalScroll():
                 yield Static(toned(lines), id="help-keys")
-            yield Static(toned([("esc", "bold"), (" close", "muted")]), id="help-close")
+            yield Static(
+                toned(
+                    [
+                        ("esc", "bold"),
+                        (" close    ", "muted"),
+                        ("j/k", "bold"),
+                        (" scroll", "muted"),
+                    ]
+                ),
+                id="help-close",
+            )
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.height < TALL, "-short")
+
+    def action_scroll(self, lines: int) -> None:
+        self.query_one("#help VerticalScroll", VerticalScroll).scroll_relative(
+            y=lines, animate=False
+        )

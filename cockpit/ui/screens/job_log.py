@@ -1,4 +1,4 @@
-"""A job's log tail, followed while the job runs.
+"""A job's log tail, followed while the job runs; ``t``/``m``/``c`` retry, play or cancel it.
 
 The log is fetched through the engine (``job_trace``) every two seconds while the job
 is active, and only the new complete lines are appended; polling stops when the job
@@ -32,6 +32,9 @@ class JobLogScreen(Screen[None]):
         Binding("escape", "app.pop_screen", "Back"),
         Binding("g", "top", "Top", show=False),
         Binding("G", "bottom", "Bottom", show=False),
+        Binding("t", "job_action('job-retry')", "Retry job", tooltip="Retry this job"),
+        Binding("m", "job_action('job-play')", "Play job", tooltip="Play this manual job"),
+        Binding("c", "job_action('job-cancel')", "Cancel job", tooltip="Cancel this job"),
     ]
 
     def __init__(self, key: EnvKey, job: Job) -> None:
@@ -85,6 +88,7 @@ class JobLogScreen(Screen[None]):
             else:
                 self._append(raw, finished=self.job.status not in ACTIVE_STATUSES)
                 self._title()
+            self.refresh_bindings()  # the job's state decides which job keys apply
             if self.job.status not in ACTIVE_STATUSES:
                 return
             await asyncio.sleep(POLL_SECONDS)
@@ -101,6 +105,27 @@ class JobLogScreen(Screen[None]):
         for line in lines[self._written :]:
             log.write(Text.from_ansi(line))
         self._written = len(lines)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The job keys are offered only when the job is in a state for them."""
+        if action != "job_action":
+            return True
+        job = self._current_job()
+        allowed = {
+            "job-retry": job.retryable,
+            "job-play": job.playable,
+            "job-cancel": job.cancelable,
+        }
+        return allowed.get(str(parameters[0]), False)
+
+    def action_job_action(self, intent: str) -> None:
+        """Like the pipeline panel's keys: a plan for this job, through the confirm dialog."""
+        app = self.app
+        state = app.states.get(self.key)  # type: ignore[attr-defined]
+        if state is None:
+            self.notify(f"{self.key} is not in the configuration any more", severity="warning")
+            return
+        app.request_action(app.plan(state, intent, job=self._current_job()))  # type: ignore[attr-defined]
 
     def action_top(self) -> None:
         self.query_one(RichLog).scroll_home(animate=False)

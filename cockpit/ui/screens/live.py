@@ -60,6 +60,24 @@ class LiveScreen(Screen[None]):
     ) -> None:
         """A new snapshot arrived; ``changed`` names the rows that differ."""
 
+    def row_status(self, state: ServiceState) -> list[tuple[str, str]]:
+        """One row's status line: a plan being checked, the last action's result, then why
+        the row needs a person (or that nothing does). The line is cut at the screen's
+        edge, so what just happened comes before what stays true."""
+        app = self.cockpit
+        fragments: list[tuple[str, str]] = []
+        if app.checking == state.key:
+            fragments.append((" ◌ checking what this would do…", "info"))
+        note = app.action_notes.get(state.key)
+        if note is not None:
+            fragments.append((" last action: " + note[0], note[1]))
+        reasons = app.attention(state)
+        if reasons:
+            fragments.append((" ⚠ " + "; ".join(reasons), "bad"))
+        else:
+            fragments.append((" ✔ nothing needs you here", "ok"))
+        return fragments
+
     # ------------------------------------------------------------------ actions
 
     def plan_for(

@@ -16,7 +16,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Footer, Input, Static
 
-from cockpit import triage
 from cockpit.model import EnvKey, ServiceState
 from cockpit.ui.screens.live import LiveScreen, write_bindings
 from cockpit.ui.widgets.header import CockpitHeader, SourceBar
@@ -44,7 +43,12 @@ class OverviewScreen(LiveScreen):
         )
         yield SourceBar(clock=engine.wall_now, id="sources")
         yield Input(placeholder="filter: service or environment (esc clears)", id="filter")
-        yield ServiceTable(now=engine.now(), sparklines=not self.cockpit.low_bandwidth, id="table")
+        yield ServiceTable(
+            now=engine.now(),
+            sparklines=not self.cockpit.low_bandwidth,
+            attention=self.cockpit.attention,
+            id="table",
+        )
         yield Static(id="selection")
         yield Footer()
 
@@ -89,14 +93,7 @@ class OverviewScreen(LiveScreen):
                 (f"{rows.index(key) + 1}/{len(rows)} ", "muted") if key in rows else ("", "")
             )
             fragments.append((str(key), "bold"))
-            reasons = triage.attention(state)
-            if reasons:
-                fragments.append((" ⚠ " + "; ".join(reasons), "bad"))
-            else:
-                fragments.append((" ✔ nothing needs you here", "ok"))
-            note = self.cockpit.action_notes.get(key)
-            if note is not None:
-                fragments.append((" · last action: " + note[0], note[1]))
+            fragments.extend(self.row_status(state))
         self.query_one("#selection", Static).update(toned(fragments))
 
     @on(ServiceTable.OpenRequested)

@@ -17,11 +17,16 @@ def deployment_lines(deployments: tuple[Deployment, ...], now: datetime) -> list
     if not deployments:
         return [("no deployments recorded for this environment", "muted")]
     out: list[Fragment] = []
-    for index, d in enumerate(deployments[:HISTORY_LENGTH]):
+    shown = deployments[:HISTORY_LENGTH]
+    # ✔ says success; any other outcome is also said in words (the column is as wide as
+    # the longest of them, so the rest of the lines stay aligned).
+    words = [("" if d.status == "success" else f" {d.status}") for d in shown]
+    width = max(len(w) for w in words)
+    for index, (d, word) in enumerate(zip(shown, words, strict=True)):
         glyph, tone = status_glyph(d.status)
         when = d.finished_at or d.created_at
         prefix = "\n" if index else ""
-        out.append((f"{prefix}{glyph} {d.status:<8}", tone))
+        out.append((f"{prefix}{glyph}{word:<{width}}", tone))
         out.append(
             (f" #{d.iid} {short_sha(d.sha)} {age_words(when, now):>4} ago {d.user or '?'}", "")
         )

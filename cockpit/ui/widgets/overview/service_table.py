@@ -12,7 +12,7 @@ The widget announces (``CursorMoved``, ``OpenRequested``); the screen decides.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import ClassVar
 
@@ -65,12 +65,25 @@ class ServiceTable(Widget, can_focus=True):
             self.key = key
             super().__init__()
 
-    def __init__(self, *, now: datetime, sparklines: bool = True, **kwargs: object) -> None:
+    def __init__(
+        self,
+        *,
+        now: datetime,
+        sparklines: bool = True,
+        attention: Callable[[ServiceState], tuple[str, ...]] = triage.attention,
+        **kwargs: object,
+    ) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
+        #: Why a row needs a person (the ⚠ in the gutter): the row's own reasons and
+        #: whatever the screen adds (the health guard's verdict).
+        self._attention = attention
         self._states: dict[EnvKey, ServiceState] = {}
         self._order: list[EnvKey] = []
         self._filter = ""
         self._cursor_key: EnvKey | None = None
+        #: Until the person moves the cursor it stays on the top row (the most urgent,
+        #: whichever that is now); once moved, it follows the row it is on.
+        self._moved_by_user = False
         self._top = 0
         self._now = now
         self._sparklines = sparklines
@@ -98,9 +111,12 @@ class ServiceTable(Widget, can_focus=True):
         self._states = dict(states)
         old_order = self._order
         self._order = self._ordered()
-        if self._cursor_key not in self._order:
-            self._cursor_key = self._order[0] if self._order else None
-            self.post_message(self.CursorMoved(self._cursor_key))
+        if self._cursor_key not in self._order or not self._moved_by_user:
+            top = self._order[0] if self._order else None
+            moved = top != self._cursor_key
+            self._cursor_key = top
+            if moved or top in changed:
+                self.post_message(self.CursorMoved(top))
         elif self._cursor_key in changed:
             self.post_message(self.CursorMoved(self._cursor_key))
         if self._order != old_order:
@@ -117,7 +133,7 @@ class ServiceTable(Widget, can_focus=True):
             return
         self._filter = text
         self._order = self._ordered()
-        if self._cursor_key not in self._order:
+        if self._cursor_key not in self._order or not self._moved_by_user:
             self._cursor_key = self._order[0] if self._order else None
             self.post_message(self.CursorMoved(self._cursor_key))
         self._top = 0
@@ -130,7 +146,7 @@ class ServiceTable(Widget, can_focus=True):
             return False
         if key not in self._order:
             self.set_filter("")
-        self._move_to(self._order.index(key))
+        self._move_by_user(self._order.index(key))
         return True
 
     def _ordered(self) -> list[EnvKey]:
@@ -178,17 +194,21 @@ class ServiceTable(Widget, can_focus=True):
             self._top = cursor - page + 1
         self._top = max(0, min(self._top, max(0, len(self._order) - page)))
 
+    def _move_by_user(self, index: int) -> None:
+        self._moved_by_user = True
+        self._move_to(index)
+
     def action_cursor(self, delta: int) -> None:
-        self._move_to(self._cursor + delta)
+        self._move_by_user(self._cursor + delta)
 
     def action_first(self) -> None:
-        self._move_to(0)
+        self._move_by_user(0)
 
     def action_last(self) -> None:
-        self._move_to(len(self._order) - 1)
+        self._move_by_user(len(self._order) - 1)
 
     def action_page(self, direction: int) -> None:
-        self._move_to(self._cursor + direction * self._page)
+        self._move_by_user(self._cursor + direction * self._page)
 
     def action_open(self) -> None:
         if self._cursor_key is not None:
@@ -196,13 +216,13 @@ class ServiceTable(Widget, can_focus=True):
 
     def on_click(self, event: events.Click) -> None:
         if event.y >= 1:
-            self._move_to(self._top + event.y - 1)
+            self._move_by_user(self._top + event.y - 1)
 
     def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
-        self._move_to(self._cursor + 3)
+        self._move_by_user(self._cursor + 3)
 
     def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
-        self._move_to(self._cursor - 3)
+        self._move_by_user(self._cursor - 3)
 
     def on_mount(self) -> None:
         # Cached lines carry the theme's colours: a theme switch must redraw them.
@@ -260,25 +280,27 @@ class ServiceTable(Widget, can_focus=True):
         key = self._order[index]
         state = self._states[key]
         selected = key == self._cursor_key
-        cache_key = (state, width, selected, self._now, self._sparklines, self.has_focus)
+        marked = bool(self._attention(state))
+        cache_key = (state, width, selected, self._now, self._sparklines, self.has_focus, marked)
         cached = self._line_cache.get(key)
         if cached is not None and cached[0] == cache_key:
             return cached[1]
-        strip = self._render_row(state, layout, selected, width)
+        strip = self._render_row(state, layout, selected, width, marked)
         self._line_cache[key] = (cache_key, strip)
         return strip
 
-    def _render_row(self, state: ServiceState, layout: tuple, selected: bool, width: int) -> Strip:
+    def _render_row(
+        self, state: ServiceState, layout: tuple, selected: bool, width: int, marked: bool
+    ) -> Strip:
         base = self.rich_style
         cursor = self.get_component_rich_style("service-table--cursor") if selected else None
         widths = {col.key: w for col, w in layout}
         if not self._sparklines and "health" in widths:
             widths["health"] = min(widths["health"], 15)
         cells = row_cells(state, self._now, widths)
-        attention = triage.attention(state)
         gutter: Cell = (
             ("›" if selected else " ", "bold"),
-            ("⚠" if attention else " ", "bad" if attention else ""),
+            ("⚠" if marked else " ", "bad" if marked else ""),
         )
         parts = [fit(gutter, GUTTER - 1)]
         parts += [fit(cells[col.key], w) for col, w in layout]
