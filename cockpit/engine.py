@@ -250,11 +250,20 @@ def merge_history(history: tuple[Sample, ...], sample: Sample, now: datetime) ->
 
 
 def binned(samples: Iterable[Sample], now: datetime) -> tuple[Sample, ...]:
-    """Samples put into the chart's one-minute bins (the last one in a bin wins)."""
-    history: tuple[Sample, ...] = ()
-    for sample in samples:
-        history = merge_history(history, sample, now)
-    return history
+    """A range query's samples as the chart's one-minute bins over the whole window.
+
+    Every bin is there, ``None`` where Prometheus had nothing (no series, or no traffic),
+    so the chart always spans its 30 minutes and a later "no traffic" answer lands in an
+    existing bin instead of growing the chart.
+    """
+    values = {_bin(sample.at): sample.value for sample in samples}
+    step = HEALTH_STEP
+    count = int(HEALTH_WINDOW / step)
+    newest = _bin(now)
+    return tuple(
+        Sample(at=at, value=values.get(at))
+        for at in (newest - step * index for index in range(count - 1, -1, -1))
+    )
 
 
 def _bin(moment: datetime) -> datetime:

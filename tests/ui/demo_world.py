@@ -116,8 +116,10 @@ def frozen_demo(
 
 
 async def settled(app: CockpitApp, engine: Engine, *, timeout: float = 30.0) -> None:
-    """Wait until every source answered and every row shows its pipeline, rollout and health."""
+    """Wait until every source answered, the follow-up reads (pipeline details, flags,
+    health charts) are in, and every row shows its pipeline, rollout and health."""
     assert await engine.wait_ready(timeout), "the engine never heard from every source"
+    assert await engine.wait_settled(timeout), "the engine's follow-up reads never completed"
 
     def complete() -> bool:
         states = engine.states.values()

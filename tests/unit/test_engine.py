@@ -405,6 +405,19 @@ def test_health_history_keeps_one_sample_per_minute_for_thirty_minutes() -> None
     assert all(b.at - a.at == timedelta(minutes=1) for a, b in itertools.pairwise(history))
 
 
+def test_a_chart_spans_its_thirty_minutes_even_where_prometheus_had_nothing() -> None:
+    from cockpit.engine import binned
+
+    empty = binned((), NOW)
+    assert len(empty) == 30 and all(s.value is None for s in empty)
+    assert empty[-1].at == NOW and empty[0].at == NOW - timedelta(minutes=29)
+    some = binned((Sample(NOW - timedelta(minutes=5, seconds=20), 0.98),), NOW)
+    assert [s.value for s in some if s.value is not None] == [0.98]
+    assert some[-7].value == 0.98  # the 02:54 bin (03:00 is the last)
+    # A later "no traffic" answer fills the current bin instead of growing the chart.
+    assert len(merge_history(empty, Sample(NOW + timedelta(seconds=20), None), NOW)) == 30
+
+
 def test_backoff_grows_is_capped_jittered_and_respects_retry_after() -> None:
     policy = BackoffPolicy(base=1.0, cap=30.0)
     rng = random.Random(3)
