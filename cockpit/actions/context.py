@@ -69,6 +69,7 @@ class ActionContext:
         read_only: bool = False,
         local_user: str | None = None,
         clock: Callable[[], datetime] = _utcnow,
+        wall_clock: Callable[[], datetime] = _utcnow,
     ) -> None:
         if config is None:
             if engine is None:
@@ -82,7 +83,10 @@ class ActionContext:
         #: ``--read-only`` (the configuration's own flags are read from ``config``).
         self.read_only = read_only
         self.local_user = local_user or local_username()
+        #: World time: ages in plans ("deployed 3 h ago", "waiting since").
         self.clock = clock
+        #: Wall time: when a person (or the guard) acted, for the audit log.
+        self.wall_clock = wall_clock
         self._in_flight: set[tuple[EnvKey, str]] = set()
         self._gitlab_user: asyncio.Future[str] | None = None
         self._kube_servers: dict[str | None, str] = {}
@@ -97,13 +101,15 @@ class ActionContext:
         local_user: str | None = None,
     ) -> ActionContext:
         """Bound to the engine; plans date things (ages, "waiting since") by the engine's
-        world clock, which is the wall clock except in a sped-up demo world."""
+        world clock, which is the wall clock except in a sped-up demo world; the audit
+        log records when things were done by the wall clock, always."""
         return cls(
             engine=engine,
             read_only=read_only,
             audit=audit,
             local_user=local_user,
             clock=getattr(engine, "now", _utcnow),
+            wall_clock=getattr(engine, "wall_now", _utcnow),
         )
 
     # ------------------------------------------------------------------ configuration

@@ -377,7 +377,7 @@ async def _finish(
     sent: tuple[str, ...],
 ) -> ActionResult:
     record = AuditRecord(
-        time=now_text(ctx.clock()),
+        time=now_text(ctx.wall_clock()),
         actor=actor,
         local_user=ctx.local_user,
         gitlab_user=await ctx.gitlab_user(),

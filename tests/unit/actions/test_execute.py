@@ -4,6 +4,7 @@ failures and timeouts in words, and an audit record whatever happens."""
 from __future__ import annotations
 
 import copy
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +76,7 @@ def context(tmp_path: Path, kube: FakeKube) -> ActionContext:
         audit=AuditLog(tmp_path / "audit.jsonl"),
         local_user="alice",
         clock=lambda: NOW,
+        wall_clock=lambda: NOW,
     )
 
 
@@ -150,6 +152,15 @@ async def test_the_record_is_written_even_when_gitlab_cannot_name_the_user(tmp_p
     (record,) = read_audit(ctx.audit.path).records
     assert record == result.audit
     assert (record.actor, record.local_user, record.gitlab_user) == (HEALTH_GUARD, "alice", None)
+    assert record.time == "2026-11-26T03:00:00.000Z"
+
+
+async def test_the_record_says_when_it_was_done_by_the_wall_clock(tmp_path: Path) -> None:
+    """In a sped-up demo world the plan's ages follow the world; the audit log does not."""
+    ctx = context(tmp_path, FakeKube(rollout_object()))
+    ctx.clock = lambda: NOW + timedelta(hours=9)  # the world, thirty times faster
+    await execute(promote_plan(ctx), ctx)
+    (record,) = read_audit(ctx.audit.path).records
     assert record.time == "2026-11-26T03:00:00.000Z"
 
 
