@@ -55,6 +55,8 @@ log = logging.getLogger(__name__)
 #: How far back the health charts reach, and the width of one chart bin.
 HEALTH_WINDOW = timedelta(minutes=30)
 HEALTH_STEP = timedelta(minutes=1)
+#: Deployments per environment in the first poll's one request for all environments.
+FIRST_PAGE = 3
 #: How soon the second poll follows the first, which reads only what the overview needs
 #: (the second waits for every row's first picture, then reads details and history).
 FOLLOW_UP_SECONDS = 1.0
@@ -194,6 +196,8 @@ class _Project:
     flags_at: datetime | None = None
     #: Names of the jobs that have deployed to this project's environments.
     deploy_jobs: set[str] = field(default_factory=set)
+    #: Each environment has its full page of deployments (the first poll reads less).
+    full_history: bool = False
 
 
 def deploy_jobs_moved(before: Pipeline | None, after: Pipeline | None, names: set[str]) -> bool:
@@ -312,6 +316,9 @@ class Engine:
         self._project_pollers: dict[str, Poller] = {}
         self._ready = asyncio.Event()
         self._settled = asyncio.Event()
+        #: (row, source) pairs not heard from yet, and follow-up reads not yet in.
+        self._unheard: set[tuple[EnvKey, SourceName]] = set()
+        self._unsettled: set[tuple[str, object]] = set()
         self._watches: dict[tuple[str, str, str], object] = {}
         self._watch_ready: set[tuple[str, str, str]] = set()
         self._watch_errors: dict[tuple[str, str, str], SourceError] = {}
@@ -448,7 +455,15 @@ class Engine:
         self._start_kube()
         self._start_prometheus()
         self._spawn(self._housekeeping(), "engine-housekeeping")
-        self._check_ready()
+        self._unheard = {(row.key, source) for row in self._rows.values() for source in row.sources}
+        self._unsettled = {("project", path) for path in self._projects} | {
+            ("chart", row.key)
+            for row in self._rows.values()
+            if SourceName.PROMETHEUS in row.sources
+        }
+        if not self._unheard:
+            self._ready.set()
+        self._check_settled()
 
     async def stop(self) -> None:
         tasks, self._tasks = self._tasks, []
@@ -543,8 +558,14 @@ class Engine:
             or (now - project.deployments_at).total_seconds() >= poll.history
         )
         deployments: dict[EnvKey, tuple[Deployment, ...]] = {}
-        if first or history_due or deploy_jobs_moved(before, pipeline, project.deploy_jobs):
+        if (
+            first
+            or not project.full_history
+            or history_due
+            or deploy_jobs_moved(before, pipeline, project.deploy_jobs)
+        ):
             deployments = await self._read_deployments(project, all_at_once=first)
+            project.full_history = not first
             project.deployments_at = now
         flags: tuple[FeatureFlag, ...] | None = None
         if first:
@@ -552,6 +573,7 @@ class Engine:
         elif project.flags_at is None or (now - project.flags_at).total_seconds() >= poll.flags:
             flags = tuple(await gitlab.feature_flags(project.path))
             project.flags_at = now
+            self._followed_up(("project", project.path))
         for key in project.keys:
             row = self._rows[key]
             changed = False
@@ -589,23 +611,23 @@ class Engine:
     ) -> dict[EnvKey, tuple[Deployment, ...]]:
         """Each of the project's environments' latest deployments.
 
-        ``all_at_once``: one request for every environment (the project's newest
+        ``all_at_once``: one short request for every environment (the project's newest
         deployments, split by environment), then one more only for an environment that
         page did not reach. Otherwise one request per environment, each a full page.
         """
         gitlab = self.gitlab
         assert gitlab is not None
-        mixed: tuple[Deployment, ...] = ()
-        if all_at_once and len(project.keys) > 1:
+        mixed: tuple[Deployment, ...] | None = None
+        if all_at_once:
+            # The newest few of every environment at once: enough for the overview (the
+            # last deployment, a waiting gate); the follow-up poll reads full pages.
             mixed = tuple(
-                await gitlab.deployments(
-                    project.path, None, limit=DEPLOYMENT_PAGE * len(project.keys)
-                )
+                await gitlab.deployments(project.path, None, limit=FIRST_PAGE * len(project.keys))
             )
         found: dict[EnvKey, tuple[Deployment, ...]] = {}
         for key in project.keys:
             environment = self._rows[key].env.gitlab_environment
-            mine = tuple(d for d in mixed if d.environment == environment)[:DEPLOYMENT_PAGE]
+            mine = tuple(d for d in mixed or () if d.environment == environment)
             if not mine:
                 mine = tuple(
                     await gitlab.deployments(project.path, environment, limit=DEPLOYMENT_PAGE)
@@ -822,6 +844,7 @@ class Engine:
             rate = samples[-1].value if samples and now - samples[-1].at < HEALTH_STEP else None
             history = binned(samples, now)
             row.chart_loaded = True
+            self._followed_up(("chart", row.key))
         else:
             rate = await prometheus.query(env.success_rate)
             history = merge_history(previous.history if previous else (), Sample(now, rate), now)
@@ -881,7 +904,7 @@ class Engine:
             row.sources[source] = replace(current, last_success=now)
         if changed:
             self._mark(row.key)
-        self._check_ready()
+        self._heard(row.key, source)
 
     def _failed(self, keys: Iterable[EnvKey], source: SourceName, error: SourceError) -> None:
         now = self.wall_now()
@@ -907,7 +930,7 @@ class Engine:
             if (new.state, new.last_error) != (current.state, current.last_error):
                 row.sources[source] = new
                 self._mark(key)
-        self._check_ready()
+            self._heard(key, source)
 
     async def _housekeeping(self) -> None:
         """Once a second: mark sources whose data has grown old, without any event."""
@@ -933,24 +956,23 @@ class Engine:
                         )
                         self._mark(row.key)
 
-    def _check_settled(self) -> None:
-        if self._settled.is_set() or not self._ready.is_set():
-            return
-        if all(project.flags_at is not None for project in self._projects.values()) and all(
-            row.chart_loaded for row in self._rows.values() if SourceName.PROMETHEUS in row.sources
-        ):
-            self._settled.set()
+    def _heard(self, key: EnvKey, source: SourceName) -> None:
+        """A source answered for a row (success or error): one step towards ready."""
+        if self._unheard:
+            self._unheard.discard((key, source))
+            if not self._unheard:
+                self._ready.set()
+                self._check_settled()
 
-    def _check_ready(self) -> None:
-        if self._ready.is_set():
+    def _followed_up(self, what: tuple[str, object]) -> None:
+        """A follow-up read (a project's details and flags, a row's chart) is in."""
+        if self._unsettled:
+            self._unsettled.discard(what)
             self._check_settled()
-            return
-        if all(
-            status.state is not LinkState.UNKNOWN
-            for row in self._rows.values()
-            for status in row.sources.values()
-        ):
-            self._ready.set()
+
+    def _check_settled(self) -> None:
+        if self._ready.is_set() and not self._unsettled:
+            self._settled.set()
 
     # ------------------------------------------------------------------ publishing
 

@@ -373,11 +373,13 @@ class KubeApi:
                 "specifying resource version is not allowed when using continue"
             )
         try:
+            # Only read and serialised below: no copies of what may be thousands of objects.
             items, list_rv = self.store.list(
                 rtype,
                 target.namespace,
                 label_selector=request.query.get("labelSelector"),
                 field_selector=request.query.get("fieldSelector"),
+                copies=False,
             )
         except Invalid as error:
             raise status.bad_request(error.message) from None
@@ -404,9 +406,10 @@ class KubeApi:
             return status.json_response(body)
         if not rtype.custom:
             # Built-in kinds' list items carry no kind/apiVersion, as the apiserver sends them.
-            for item in items:
-                item.pop("kind", None)
-                item.pop("apiVersion", None)
+            items = [
+                {key: value for key, value in item.items() if key not in ("kind", "apiVersion")}
+                for item in items
+            ]
         return status.json_response(
             {
                 "kind": rtype.list_kind,

@@ -357,8 +357,13 @@ class ObjectStore:
         *,
         label_selector: str | None = None,
         field_selector: str | None = None,
+        copies: bool = True,
     ) -> tuple[list[Obj], str]:
-        """Matching objects sorted by namespace and name, and the list's resourceVersion."""
+        """Matching objects sorted by namespace and name, and the list's resourceVersion.
+
+        ``copies=False`` hands out the stored objects themselves, for a caller that only
+        reads them (serialising a list response): never mutate what you get then.
+        """
         labels = label_matcher(label_selector)
         fields_ok = field_matcher(field_selector)
         items = []
@@ -367,7 +372,7 @@ class ObjectStore:
                 continue
             if not labels(obj["metadata"].get("labels") or {}) or not fields_ok(obj):
                 continue
-            items.append(copy.deepcopy(obj))
+            items.append(copy.deepcopy(obj) if copies else obj)
         return items, self.resource_version
 
     def objects(self, rtype: ResourceType, namespace: str | None = None) -> Iterable[Obj]:
