@@ -144,9 +144,33 @@ async def test_an_update_to_one_row_repaints_that_row_only() -> None:
 
         table.refresh = spy  # type: ignore[method-assign]
         staging = checkout_staging()
-        engine.publish(replace(staging, health=replace(staging.health, success_rate=0.9991)))
-        await eventually(lambda: "99.9%" in table_lines(app)[5] and refreshed)
+        engine.publish(replace(staging, health=replace(staging.health, success_rate=0.9951)))
+        await eventually(lambda: "99.5%" in table_lines(app)[5] and refreshed)
         assert all(len(r) == 1 and r[0].height == 1 for r in refreshed), refreshed
+
+
+async def test_a_change_the_row_does_not_show_repaints_nothing() -> None:
+    """A success rate moving in its fifth decimal is news to the engine, not to the eye."""
+    app, engine, _ = cockpit()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(ServiceTable)
+        before = table_lines(app)
+        refreshed: list[object] = []
+        original = table.refresh
+
+        def spy(*regions, **kwargs):  # type: ignore[no-untyped-def]
+            refreshed.append(regions)
+            return original(*regions, **kwargs)
+
+        table.refresh = spy  # type: ignore[method-assign]
+        staging = checkout_staging()
+        rate = staging.health.success_rate
+        engine.publish(replace(staging, health=replace(staging.health, success_rate=rate + 1e-6)))
+        await pilot.pause()
+        assert app.states[staging.key].health.success_rate == rate + 1e-6  # the screen has it
+        assert refreshed == []
+        assert table_lines(app) == before
 
 
 async def test_a_failing_source_is_named_with_the_age_of_its_data() -> None:

@@ -101,9 +101,14 @@ class ServiceTable(Widget, can_focus=True):
         return self._cursor_key
 
     def set_now(self, now: datetime) -> None:
-        """Ages in the rows are relative to this moment; repaint only if it moved."""
-        if now != self._now:
-            self._now = now
+        """Ages in the rows are relative to this moment; repaint only when they can change.
+
+        The rows show ages in minutes and more, so the moment is kept to the minute: a new
+        snapshot a few seconds later must not repaint every row.
+        """
+        minute = now.replace(second=0, microsecond=0)
+        if minute != self._now:
+            self._now = minute
             self.refresh()
 
     def apply(self, states: Mapping[EnvKey, ServiceState], changed: frozenset[EnvKey]) -> None:
@@ -125,7 +130,7 @@ class ServiceTable(Widget, can_focus=True):
             return
         for key in changed:
             if key in self._order:
-                self._refresh_row(self._order.index(key))
+                self._refresh_row_if_shown_differently(key)
 
     def set_filter(self, text: str) -> None:
         text = text.strip().lower()
@@ -237,6 +242,20 @@ class ServiceTable(Widget, can_focus=True):
         self._keep_cursor_visible()
 
     # ------------------------------------------------------------------ drawing
+
+    def _refresh_row_if_shown_differently(self, key: EnvKey) -> None:
+        """Repaint a changed row only if what it shows changed (not a rate's tenth decimal).
+
+        Textual writes a refreshed region whatever it holds, and over SSH the bytes are
+        what cost: comparing the row's new line with the one on screen is cheap.
+        """
+        index = self._order.index(key)
+        y = index - self._top + 1
+        if not 1 <= y < self.size.height:
+            return
+        shown = self._line_cache.get(key)
+        if shown is None or self.render_line(y) != shown[1]:
+            self._refresh_row(index)
 
     def _refresh_row(self, index: int) -> None:
         y = index - self._top + 1
