@@ -84,7 +84,7 @@ async def measure(count: int) -> dict[str, list[float]]:
         )
         await engine.start()
         try:
-            if not await engine.wait_ready(30):
+            if not await engine.wait_settled(30):  # flags come with the follow-up reads
                 raise RuntimeError("the engine never heard from every source")
             flag = next(f for f in engine.states[KEY].flags if f.name == FLAG)
             for index in range(count):
