@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import require, wait_until
+from tests.tmux import new_session, tmux
 
 pytestmark = [pytest.mark.tmux, pytest.mark.slow]
 
@@ -23,10 +24,6 @@ pytestmark = [pytest.mark.tmux, pytest.mark.slow]
 def _console_script() -> str | None:
     beside_python = Path(sys.executable).parent / "cockpit"
     return str(beside_python) if beside_python.exists() else shutil.which("cockpit")
-
-
-def _tmux(*args: str) -> str:
-    return subprocess.run(["tmux", *args], capture_output=True, text=True, check=True).stdout
 
 
 def test_demo_overview_detail_and_quit(tmp_path: Path) -> None:
@@ -39,11 +36,11 @@ def test_demo_overview_detail_and_quit(tmp_path: Path) -> None:
     status_file = tmp_path / "exit-status"
     session = f"cockpit-e2e-{uuid.uuid4().hex[:8]}"
     command = f"{script} demo; echo $? > {status_file}"
-    _tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "36", command)
+    new_session(session, command)
     try:
 
         def screen() -> str:
-            return _tmux("capture-pane", "-p", "-t", session)
+            return tmux("capture-pane", "-p", "-t", session)
 
         wait_until(
             lambda: "SERVICE" in screen() and "checkout" in screen(),
@@ -59,15 +56,15 @@ def test_demo_overview_detail_and_quit(tmp_path: Path) -> None:
             timeout=20,
             message="the failing checkout canary first, selected",
         )
-        _tmux("send-keys", "-t", session, "Enter")
+        tmux("send-keys", "-t", session, "Enter")
         wait_until(
             lambda: "Rollout" in screen() and "Pipeline" in screen(),
             timeout=20,
             message="a detail screen",
         )
-        _tmux("send-keys", "-t", session, "Escape")
+        tmux("send-keys", "-t", session, "Escape")
         wait_until(lambda: "SERVICE" in screen(), timeout=20, message="back on the overview")
-        _tmux("send-keys", "-t", session, "q")
+        tmux("send-keys", "-t", session, "q")
         wait_until(status_file.exists, timeout=30, message="cockpit demo to exit")
         assert status_file.read_text().strip() == "0"
     finally:

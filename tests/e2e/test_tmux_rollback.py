@@ -14,12 +14,9 @@ import pytest
 
 from tests.e2e.actions_world import bad_canary
 from tests.helpers import REPO, require, wait_until
+from tests.tmux import new_session, tmux
 
 pytestmark = [pytest.mark.tmux, pytest.mark.slow]
-
-
-def _tmux(*args: str) -> str:
-    return subprocess.run(["tmux", *args], capture_output=True, text=True, check=True).stdout
 
 
 def test_r_then_y_on_the_bad_canary_aborts_it_once(tmp_path: Path) -> None:
@@ -31,38 +28,38 @@ def test_r_then_y_on_the_bad_canary_aborts_it_once(tmp_path: Path) -> None:
             f"cd {REPO} && XDG_STATE_HOME={world.state_home} {sys.executable} -m cockpit "
             f"--config {world.config}; sleep 60"
         )
-        _tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "36", command)
+        new_session(session, command)
         try:
 
             def screen() -> str:
-                return _tmux("capture-pane", "-p", "-t", session)
+                return tmux("capture-pane", "-p", "-t", session)
 
             def last_line() -> str:
                 lines = [line for line in screen().splitlines() if line.strip()]
                 return lines[-2] if len(lines) > 1 else ""
 
             wait_until(lambda: "paused" in screen(), timeout=60, message="the overview")
-            _tmux("send-keys", "-t", session, "/")
+            tmux("send-keys", "-t", session, "/")
             wait_until(
                 lambda: "filter: service or environment" in screen(),
                 timeout=20,
                 message="the filter field",
             )
-            _tmux("send-keys", "-t", session, "-l", "checkout")
-            _tmux("send-keys", "-t", session, "Enter")
+            tmux("send-keys", "-t", session, "-l", "checkout")
+            tmux("send-keys", "-t", session, "Enter")
             wait_until(
                 lambda: "/2 checkout/" in last_line(),
                 timeout=20,
                 message="only the checkout rows",
             )
             if "checkout/production" not in last_line():
-                _tmux("send-keys", "-t", session, "j")
+                tmux("send-keys", "-t", session, "j")
             wait_until(
                 lambda: "checkout/production" in last_line(),
                 timeout=20,
                 message="checkout/production selected",
             )
-            _tmux("send-keys", "-t", session, "r")
+            tmux("send-keys", "-t", session, "r")
             wait_until(
                 lambda: (
                     "Abort canary checkout/production" in screen()
@@ -73,9 +70,9 @@ def test_r_then_y_on_the_bad_canary_aborts_it_once(tmp_path: Path) -> None:
                 timeout=20,
                 message="the confirm dialog naming the abort, ready for y",
             )
-            _tmux("send-keys", "-t", session, "y")
+            tmux("send-keys", "-t", session, "y")
             wait_until(lambda: "abort accepted" in screen(), timeout=20, message="the result")
-            _tmux("send-keys", "-t", session, "y")  # a late second press does nothing
+            tmux("send-keys", "-t", session, "y")  # a late second press does nothing
             status = world.aborted()
             assert status["abort"] is True
             assert status["canary"]["weights"]["canary"]["weight"] == 0
