@@ -265,7 +265,8 @@ def _feature_flags(flags: tuple[FeatureFlag, ...] | None, why: str | None) -> tu
         return "missing", "the project defines no feature flags"
     active = sum(1 for flag in flags if flag.active)
     names = ", ".join(flag.name for flag in flags[:3]) + (" …" if len(flags) > 3 else "")
-    return "present", f"{len(flags)} flags, {active} active ({names})"
+    noun = "flag" if len(flags) == 1 else "flags"
+    return "present", f"{len(flags)} {noun}, {active} active ({names})"
 
 
 # --------------------------------------------------------------------------- the pipeline
