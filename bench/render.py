@@ -116,6 +116,44 @@ def _baseline_app(engine: Any) -> Any:
     return BaselineApp()
 
 
+def run_phases(
+    app: Any,
+    prepare: Any,
+    phases: list[tuple[str, Any]],
+    *,
+    settle: float,
+) -> list[dict[str, float | str]]:
+    """Run ``app``; once ``prepare()`` is done, time each phase on the wall and the CPU.
+
+    ``settle`` seconds after each phase let its last frame out before the phase ends.
+    """
+    timed: list[dict[str, float | str]] = []
+
+    async def script() -> None:
+        await prepare()
+        for name, body in phases:
+            start, cpu = time.monotonic(), time.process_time()
+            await body()
+            await asyncio.sleep(settle)
+            timed.append(
+                {
+                    "name": name,
+                    "start": start,
+                    "end": time.monotonic(),
+                    "cpu": time.process_time() - cpu,
+                }
+            )
+        app.exit()
+
+    async def start_script() -> None:
+        await asyncio.sleep(0)
+        asyncio.get_running_loop().create_task(script())
+
+    app.call_later(start_script)
+    app.run()
+    return timed
+
+
 def live_child(result_path: Path) -> None:
     """The real simulator and engine behind the real overview."""
     from cockpit.config import load
@@ -126,25 +164,12 @@ def live_child(result_path: Path) -> None:
 
     background = BackgroundSimulator("healthy", services=SERVICES, clock=SimClock(manual=True))
     simulator = background.start()
-    phases: list[dict[str, float | str]] = []
     with tempfile.TemporaryDirectory() as directory:
         simulator.write_state_dir(Path(directory))
         # cockpit's default intervals: a calm row is asked twice a minute.
         config = load(Path(directory) / "cockpit.toml", environ={})
         engine = Engine(config, clock=simulator.clock.now)
         app = CockpitApp(engine)
-
-        async def phase(name: str, body: Any) -> None:
-            start, cpu = time.monotonic(), time.process_time()
-            await body()
-            phases.append(
-                {
-                    "name": name,
-                    "start": start,
-                    "end": time.monotonic(),
-                    "cpu": time.process_time() - cpu,
-                }
-            )
 
         async def frozen() -> None:
             await asyncio.sleep(FROZEN_SECONDS)
@@ -160,19 +185,11 @@ def live_child(result_path: Path) -> None:
                     None, background.call, simulator.advance, time.monotonic() - began
                 )
 
-        async def script() -> None:
+        async def prepare() -> None:
             await engine.wait_settled(120)
             await asyncio.sleep(3)  # every poller past its follow-up, the screen drawn
-            await phase("frozen", frozen)
-            await phase("moving", moving)
-            app.exit()
 
-        async def start_script() -> None:
-            await asyncio.sleep(0)
-            asyncio.get_running_loop().create_task(script())
-
-        app.call_later(start_script)
-        app.run()
+        phases = run_phases(app, prepare, [("frozen", frozen), ("moving", moving)], settle=0.0)
     background.stop()
     result_path.write_text(json.dumps(phases))
 
@@ -192,21 +209,7 @@ def child(variant: str, result_path: Path) -> None:
         app: Any = CockpitApp(engine)
     else:
         app = _baseline_app(engine)
-    phases: list[dict[str, float | str]] = []
     rng = random.Random(7)
-
-    async def phase(name: str, body: Any) -> None:
-        start, cpu = time.monotonic(), time.process_time()
-        await body()
-        await asyncio.sleep(0.3)  # let the last frame out
-        phases.append(
-            {
-                "name": name,
-                "start": start,
-                "end": time.monotonic(),
-                "cpu": time.process_time() - cpu,
-            }
-        )
 
     async def idle() -> None:
         await asyncio.sleep(IDLE_SECONDS)
@@ -235,20 +238,20 @@ def child(variant: str, result_path: Path) -> None:
             engine.publish(_with_rate(engine.states[key], 0.99 + rng.random() / 100))
             await asyncio.sleep(1 / STEADY_UPDATES_PER_SECOND)
 
-    async def script() -> None:
+    async def prepare() -> None:
         await asyncio.sleep(1.5)  # first frame out, everything settled
-        await phase("idle", idle)
-        await phase("single-row", single_row)
-        await phase("full-repaint", full_repaint)
-        await phase("steady", steady)
-        app.exit()
 
-    async def start_script() -> None:
-        await asyncio.sleep(0)
-        asyncio.get_running_loop().create_task(script())
-
-    app.call_later(start_script)
-    app.run()
+    phases = run_phases(
+        app,
+        prepare,
+        [
+            ("idle", idle),
+            ("single-row", single_row),
+            ("full-repaint", full_repaint),
+            ("steady", steady),
+        ],
+        settle=0.3,
+    )
     result_path.write_text(json.dumps(phases))
 
 

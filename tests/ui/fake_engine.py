@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 
+from cockpit.engine import HeaderInfo, StateUpdate
 from cockpit.model import (
     AnalysisMetric,
     AnalysisRun,
@@ -41,20 +42,6 @@ from cockpit.model import (
 
 #: The fixed moment screenshots and snapshot tests are taken at.
 DEMO_NOW = datetime(2026, 11, 26, 3, 12, 0, tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class StateUpdate:
-    states: Mapping[EnvKey, ServiceState]
-    changed: frozenset[EnvKey]
-    at: datetime
-
-
-@dataclass(frozen=True)
-class HeaderInfo:
-    kube_contexts: tuple[str, ...]
-    gitlab_host: str | None
-    prometheus_host: str | None
 
 
 @dataclass(frozen=True)
