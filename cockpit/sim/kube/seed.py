@@ -516,26 +516,9 @@ class Seeder:
         pauses = [i for i in range(index) if "pause" in steps[i]]
         if not candidate:
             done = stable.last_deployed + timedelta(minutes=20)
-            status["conditions"] = [
-                _condition(
-                    "Available",
-                    "True",
-                    "AvailableReason",
-                    "Rollout has minimum availability",
-                    done,
-                    done,
-                ),
-                _condition("Completed", "True", "RolloutCompleted", "RolloutCompleted", done, done),
-                _condition("Healthy", "True", "RolloutHealthy", "Rollout is healthy", done, done),
-                _condition(
-                    "Progressing",
-                    "True",
-                    "NewReplicaSetAvailable",
-                    f'ReplicaSet "{sets[new.sha]["metadata"]["name"]}" has successfully progressed.',
-                    stable.last_deployed,
-                    done,
-                ),
-            ]
+            status["conditions"] = _completed_conditions(
+                sets[new.sha]["metadata"]["name"], stable.last_deployed, done
+            )
             if any("pause" in step for step in steps):
                 status["conditions"].insert(
                     1,
@@ -702,29 +685,35 @@ class Seeder:
             ]
             status["phase"], status["message"] = "Paused", PAUSE_BLUEGREEN
         else:
-            status["conditions"] = [
-                _condition(
-                    "Available",
-                    "True",
-                    "AvailableReason",
-                    "Rollout has minimum availability",
-                    done,
-                    done,
-                ),
-                _condition("Completed", "True", "RolloutCompleted", "RolloutCompleted", done, done),
-                _condition("Healthy", "True", "RolloutHealthy", "Rollout is healthy", done, done),
-                _condition("Paused", "False", "RolloutPaused", "Rollout is paused", done, done),
-                _condition(
-                    "Progressing",
-                    "True",
-                    "NewReplicaSetAvailable",
-                    f'ReplicaSet "{sets[new.sha]["metadata"]["name"]}" has successfully progressed.',
-                    stable.last_deployed,
-                    done,
-                ),
-            ]
+            status["conditions"] = _completed_conditions(
+                sets[new.sha]["metadata"]["name"], stable.last_deployed, done
+            )
+            status["conditions"].insert(
+                3, _condition("Paused", "False", "RolloutPaused", "Rollout is paused", done, done)
+            )
             status["phase"] = "Healthy"
         self._write_status(rollout, status)
+
+
+def _completed_conditions(
+    replicaset: str, progressing_since: datetime, done: datetime
+) -> list[Obj]:
+    """The conditions of a rollout whose last update completed at ``done``."""
+    return [
+        _condition(
+            "Available", "True", "AvailableReason", "Rollout has minimum availability", done, done
+        ),
+        _condition("Completed", "True", "RolloutCompleted", "RolloutCompleted", done, done),
+        _condition("Healthy", "True", "RolloutHealthy", "Rollout is healthy", done, done),
+        _condition(
+            "Progressing",
+            "True",
+            "NewReplicaSetAvailable",
+            f'ReplicaSet "{replicaset}" has successfully progressed.',
+            progressing_since,
+            done,
+        ),
+    ]
 
 
 def _condition(
