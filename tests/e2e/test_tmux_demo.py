@@ -1,7 +1,8 @@
 """``cockpit demo`` in a real terminal (tmux): the overview appears, enter opens a detail, q quits with 0.
 
-Runs the ``cockpit`` console script (beside this Python, else on ``PATH``), as a person
-does. Without it, or without tmux, the test skips — except under ``CI=true``, where
+Runs the ``cockpit`` console script installed beside this Python, as a person does (not
+one found on ``PATH``, which may belong to another installation). Without it, or
+without tmux, the test skips — except under ``CI=true``, where
 either is a failure: the end-to-end test must not silently vanish.
 """
 
@@ -23,7 +24,7 @@ pytestmark = [pytest.mark.tmux, pytest.mark.slow]
 
 def _console_script() -> str | None:
     beside_python = Path(sys.executable).parent / "cockpit"
-    return str(beside_python) if beside_python.exists() else shutil.which("cockpit")
+    return str(beside_python) if beside_python.exists() else None
 
 
 def test_demo_overview_detail_and_quit(tmp_path: Path) -> None:
