@@ -7,8 +7,10 @@ from datetime import timedelta
 
 from cockpit import triage
 from cockpit.model import EnvKey, Health, HealthStatus, LinkState, SourceName, SourceStatus
+from cockpit.ui.screens.dashboard import DashboardScreen
 from cockpit.ui.screens.detail import DetailScreen
 from cockpit.ui.screens.overview import OverviewScreen
+from cockpit.ui.widgets.footer import ESSENTIAL_ACTIONS, KeyFooter
 from cockpit.ui.widgets.overview.service_table import ServiceTable
 from tests.helpers import eventually
 from tests.ui.fake_engine import (
@@ -218,6 +220,34 @@ async def test_80_by_24_keeps_the_columns_that_matter() -> None:
         heading = table_lines(app)[0].split()
         assert heading == ["SERVICE", "ENV", "PIPELINE", "ROLLOUT", "HEALTH"]
         assert "‖ paused" in table_lines(app)[1]
+
+
+def footer_keys(app) -> list:  # type: ignore[no-untyped-def]
+    return list(app.screen.query_one(KeyFooter).query("FooterKey"))
+
+
+async def test_80_columns_keep_quit_help_and_the_write_keys_in_the_footer() -> None:
+    app, _, _ = cockpit()
+    async with app.run_test(size=(80, 24)) as pilot:
+        keys = await eventually(lambda: footer_keys(app), message="footer keys")
+        shown = [key for key in keys if key.display]
+        labels = [key.description for key in shown]
+        for needed in ("Open", "Filter", "Promote", "Rollback", "Quit", "Help"):
+            assert needed in labels
+        assert all(key.region.right <= 80 for key in shown), "a key is clipped"
+        hidden = [key for key in keys if not key.display]
+        assert "Dashboard" in [key.description for key in hidden]
+        assert not [key for key in hidden if key.action in ESSENTIAL_ACTIONS]
+        await pilot.press("d")  # its label made way, its key still works
+        await eventually(lambda: isinstance(app.screen, DashboardScreen))
+
+
+async def test_a_wide_terminal_shows_every_key_in_the_footer() -> None:
+    app, _, _ = cockpit()
+    async with app.run_test(size=(140, 36)):
+        keys = await eventually(lambda: footer_keys(app), message="footer keys")
+        labels = [key.description for key in keys if key.display]
+        assert {"Full promote", "Flags", "Dashboard", "Refresh", "Quit", "Help"} <= set(labels)
 
 
 async def test_command_palette_goes_to_a_service() -> None:

@@ -17,11 +17,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from cockpit.ui.insight_rows import DoraFigure, InsightRow, InsightsProvider
 from cockpit.ui.presenters import Fragment
 from cockpit.ui.widgets.detail.insights import class_fragment
+from cockpit.ui.widgets.footer import KeyFooter
 from cockpit.ui.widgets.tones import toned
 
 LEVEL_WORDS = {1: "1 manual", 2: "2 CI", 3: "3 delivery", 4: "4 deployment"}
@@ -130,7 +131,7 @@ class DashboardScreen(Screen[None]):
         )
         yield DataTable(id="dashboard-table", cursor_type="row", zebra_stripes=False)
         yield Static(id="dashboard-note")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         if self._provider is None:

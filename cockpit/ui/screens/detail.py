@@ -16,7 +16,7 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, VerticalScroll
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from cockpit.model import EnvKey, ServiceState, SourceName
 from cockpit.ui.presenters import stale_note
@@ -26,6 +26,7 @@ from cockpit.ui.widgets.detail.history import DeploymentsPanel, FlagsPanel
 from cockpit.ui.widgets.detail.insights import InsightsPanel
 from cockpit.ui.widgets.detail.pipeline import PipelinePanel
 from cockpit.ui.widgets.detail.rollout import RolloutPanel
+from cockpit.ui.widgets.footer import KeyFooter
 from cockpit.ui.widgets.header import CockpitHeader, SourceBar
 from cockpit.ui.widgets.tones import toned
 
@@ -73,7 +74,7 @@ class DetailScreen(LiveScreen):
             with Container(id="slower", classes="band"):
                 yield InsightsPanel(id="insights", classes="panel")
                 yield FlagsPanel(id="flags", classes="panel")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self._show(self.cockpit.states)

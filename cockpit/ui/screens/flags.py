@@ -13,11 +13,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.content import Content
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from cockpit.model import EnvKey, FeatureFlag, ServiceState
 from cockpit.ui.screens.live import LiveScreen
+from cockpit.ui.widgets.footer import KeyFooter
 from cockpit.ui.widgets.tones import toned
 
 
@@ -60,7 +61,7 @@ class FlagsScreen(LiveScreen):
             id="flags-title",
         )
         yield OptionList(id="flag-list")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.apply_update(self.cockpit.states, frozenset({self.key}))

@@ -15,11 +15,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer, RichLog, Static
+from textual.widgets import RichLog, Static
 
 from cockpit.model import ACTIVE_STATUSES, EnvKey, Job
 from cockpit.ui.presenters import status_glyph, status_word
 from cockpit.ui.trace import clean_lines
+from cockpit.ui.widgets.footer import KeyFooter
 from cockpit.ui.widgets.tones import toned
 
 POLL_SECONDS = 2.0
@@ -48,7 +49,7 @@ class JobLogScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static(id="log-title")
         yield RichLog(max_lines=MAX_LINES, wrap=False, auto_scroll=True, id="log")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self._title()

@@ -14,10 +14,11 @@ from typing import ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from cockpit.model import EnvKey, ServiceState
 from cockpit.ui.screens.live import LiveScreen, write_bindings
+from cockpit.ui.widgets.footer import KeyFooter
 from cockpit.ui.widgets.header import CockpitHeader, SourceBar
 from cockpit.ui.widgets.overview.service_table import ServiceTable
 from cockpit.ui.widgets.tones import toned
@@ -50,7 +51,7 @@ class OverviewScreen(LiveScreen):
             id="table",
         )
         yield Static(id="selection")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#filter", Input).display = False
