@@ -90,6 +90,8 @@ class FaultSet:
         self.requests: dict[str, int] = dict.fromkeys(APIS, 0)
         #: Every request seen, oldest first, at most ``REQUEST_LOG_SIZE``.
         self.request_log: deque[RecordedRequest] = deque(maxlen=REQUEST_LOG_SIZE)
+        #: Requests whose client hung up before sending the whole body, per API.
+        self.abandoned: dict[str, int] = dict.fromkeys(APIS, 0)
 
     def set(self, api: str, fault: Fault | None) -> None:
         if api not in APIS:
@@ -124,7 +126,14 @@ def fault_middleware(
         received = time.monotonic()
         faults.requests[api] = faults.requests.get(api, 0) + 1
         # read() caches the body, so the handler can still read it.
-        body = await request.read() if request.body_exists else b""
+        try:
+            body = await request.read() if request.body_exists else b""
+        except ConnectionResetError:
+            # The client hung up mid-body: routine for a server (a killed kubectl, a
+            # timed-out client), not an error worth a traceback. Nobody reads an answer;
+            # an HTTP exception ends the request without aiohttp's error log.
+            faults.abandoned[api] += 1
+            raise web.HTTPBadRequest(reason="client closed the connection mid-body") from None
         path, _, query = request.raw_path.partition("?")
         content_type = request.headers.get("Content-Type", "")
         faults.request_log.append(
