@@ -57,6 +57,20 @@ async def test_projects_by_path_and_by_id(sim: ServedGitLab) -> None:
     assert by_id.default_branch == "main"
 
 
+async def test_list_and_search_projects(sim: ServedGitLab) -> None:
+    gl = client(sim)
+    every = await run(lambda: gl.projects.list(get_all=True, per_page=5))
+    assert len(every) == 12  # over three pages, followed by the library
+    assert [p.id for p in every] == sorted((p.id for p in every), reverse=True)
+    found = await run(lambda: gl.projects.list(search="checkout", get_all=True))
+    assert [p.path_with_namespace for p in found] == ["shop/checkout"]
+    by_name = await run(lambda: gl.projects.list(order_by="name", sort="asc", get_all=True))
+    assert by_name[0].name == "api" and by_name[-1].name == "web"
+    with pytest.raises(GitlabError) as refused:
+        await run(lambda: gl.projects.list(order_by="colour", get_all=True))
+    assert refused.value.response_code == 400
+
+
 async def test_list_get_and_latest_pipelines(sim: ServedGitLab) -> None:
     search = project(sim, "search")
     items = await run(

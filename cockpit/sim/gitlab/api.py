@@ -144,6 +144,21 @@ async def current_user(call: Call) -> web.StreamResponse:
     return _json(entities.current_user(call.caller.user, call.base))
 
 
+async def list_projects(call: Call) -> web.StreamResponse:
+    """``GET /projects``: newest first (GitLab orders by ``created_at`` desc), ``search``
+    matching name or path, ``order_by=id|name|path`` and ``sort=asc|desc``."""
+    search = (call.query.get("search") or "").lower()
+    projects = [p for p in call.state.projects if search in p.path.lower()]
+    order_by = call.query.get("order_by") or "created_at"
+    if order_by not in ("id", "name", "path", "created_at"):
+        raise ApiError(400, {"error": "order_by does not have a valid value"})
+    sort = call.query.get("sort") or "desc"
+    if sort not in ("asc", "desc"):
+        raise ApiError(400, {"error": "sort does not have a valid value"})
+    projects.sort(key=lambda p: (getattr(p, order_by), p.id), reverse=sort == "desc")
+    return call.paged(projects, lambda p: entities.project(p, call.base))
+
+
 async def get_project(call: Call) -> web.StreamResponse:
     return _json(entities.project(call.project, call.base))
 
@@ -511,6 +526,7 @@ P = "{project}"
 ROUTES: list[tuple[str, tuple[str, ...], Handler]] = [
     ("GET", ("version",), version),
     ("GET", ("user",), current_user),
+    ("GET", ("projects",), list_projects),
     ("GET", ("projects", P), get_project),
     ("GET", ("projects", P, "pipelines"), list_pipelines),
     ("GET", ("projects", P, "pipelines", "latest"), latest_pipeline),
