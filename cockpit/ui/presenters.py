@@ -12,6 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from rich.cells import cell_len
+
 from cockpit.insights.health_guard import rate_percent
 from cockpit.model import (
     Deployment,
@@ -356,11 +358,16 @@ def rollout_state_words(rollout: Rollout) -> Fragment:
     return (f"? {rollout.phase.lower()}", "muted")
 
 
-def rollout_cell(rollout: Rollout | None, *, bar_width: int = 6) -> Cell:
+#: A weight bar narrower than this says nothing; it is left out instead.
+MIN_BAR = 3
+
+
+def rollout_cell(rollout: Rollout | None, *, bar_width: int = 6, room: int | None = None) -> Cell:
     """Strategy, step i/n, the state in words, and while a canary is under way (or was
     aborted) its weight and a bar of it.
 
-    The bar comes last so that a narrow column cuts the bar, not the words; a finished
+    The bar comes last and, given the column's ``room``, shrinks to what is left after
+    the words (or goes, under ``MIN_BAR`` cells), so the cell is never cut; a finished
     canary's 100 % says nothing and is left out.
     """
     if rollout is None:
@@ -370,8 +377,14 @@ def rollout_cell(rollout: Rollout | None, *, bar_width: int = 6) -> Cell:
         step = f"{rollout.step_index or 0}/{rollout.step_count}"
         cell: tuple[Fragment, ...] = ((f"canary {step} ", ""), state)
         if rollout.in_progress or rollout.aborted:
-            cell += ((f" {rollout.actual_weight:>3}%", ""),)
-            if bar_width > 0:
+            weight = f" {rollout.actual_weight:>3}%"  # aligned down the column
+            if room is not None:
+                left = room - sum(cell_len(text) for text, _ in cell)
+                if len(weight) > left:
+                    weight = f" {rollout.actual_weight}%"
+                bar_width = min(bar_width, left - len(weight) - 1)
+            cell += ((weight, ""),)
+            if bar_width >= MIN_BAR:
                 cell += ((" " + weight_bar(rollout.actual_weight, bar_width), "info"),)
         return cell
     if rollout.strategy is Strategy.BLUEGREEN:
@@ -510,8 +523,7 @@ def row_cells(state: ServiceState, now: datetime, widths: dict[str, int]) -> dic
         elif key == "pipeline":
             cells[key] = pipeline_cell(state.pipeline)
         elif key == "rollout":
-            bar = 6 if width >= 31 else 3 if width >= 28 else 0
-            cells[key] = rollout_cell(state.rollout, bar_width=bar)
+            cells[key] = rollout_cell(state.rollout, room=width)
         elif key == "health":
             spark = max(0, width - 15)
             cells[key] = health_cell(state.health, spark_width=min(spark, 12))

@@ -131,6 +131,20 @@ def test_rollout_cell_reads_like_the_plugin() -> None:
     assert text(p.rollout_cell(search_production().rollout)) == "blue-green ‖ preview ready"
 
 
+@pytest.mark.parametrize("room", [24, 28, 31, 34])
+def test_the_weight_bar_shrinks_to_the_column_and_the_words_stay_whole(room: int) -> None:
+    rollout = checkout_production().rollout
+    assert rollout is not None
+    aborted = replace(rollout, aborted=True, paused=False, phase="Degraded", actual_weight=0)
+    for shown in (rollout, aborted):
+        cell = text(p.rollout_cell(shown, room=room))
+        assert len(cell) <= room, cell
+        words = "‖ paused" if shown is rollout else "✖ aborted"
+        assert words in cell and ("%" in cell)
+        bar = cell.rsplit("%", 1)[1].strip()
+        assert bar == "" or len(bar) >= p.MIN_BAR  # a bar, or none: never a stub
+
+
 def test_a_finished_canary_does_not_repeat_its_100_percent() -> None:
     rollout = checkout_production().rollout
     assert rollout is not None
