@@ -41,6 +41,27 @@ async def test_r_shows_exactly_what_will_happen_before_anything_is_sent() -> Non
         assert actions.executed == []
 
 
+async def test_no_notification_covers_the_dialog_and_none_is_lost() -> None:
+    app, _, _ = cockpit(actions=FakeActions())
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        app.notify("checkout/production: 4 samples in a row under 99 %", title="Health guard")
+        await eventually(lambda: app.screen.query("Toast"))
+        await pilot.press("r")
+        await confirm_dialog(app)
+        app.notify("a second report while the dialog is open")
+        toasts = await eventually(
+            lambda: len(app.screen.query("Toast")) == 2 and app.screen.query("Toast")
+        )
+        await pilot.pause()
+        assert [toast.region.area for toast in toasts] == [0, 0]  # mounted, not drawn
+        await pilot.press("n")
+        await eventually(lambda: isinstance(app.screen, OverviewScreen))
+        shown = await eventually(
+            lambda: [str(toast.render()) for toast in app.screen.query("Toast")]
+        )
+        assert any("second report" in text for text in shown)
+
+
 async def test_while_the_plan_is_checked_the_row_says_so_and_no_dialog_is_open() -> None:
     actions = FakeActions(hold_enrich=True)
     app, _, _ = cockpit(actions=actions)
