@@ -12,8 +12,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from rich.cells import cell_len
-
 from cockpit.insights.health_guard import rate_percent
 from cockpit.model import (
     Deployment,
@@ -379,7 +377,7 @@ def rollout_cell(rollout: Rollout | None, *, bar_width: int = 6, room: int | Non
         if rollout.in_progress or rollout.aborted:
             weight = f" {rollout.actual_weight:>3}%"  # aligned down the column
             if room is not None:
-                left = room - sum(cell_len(text) for text, _ in cell)
+                left = room - sum(len(text) for text, _ in cell)  # one-cell glyphs only
                 if len(weight) > left:
                     weight = f" {rollout.actual_weight}%"
                 bar_width = min(bar_width, left - len(weight) - 1)
