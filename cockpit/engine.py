@@ -131,6 +131,9 @@ class Poller:
         loop = asyncio.get_running_loop()
         while True:
             self.polls += 1
+            # Cleared before the call, not after: a wake() while it runs (a write just
+            # landed) may come too late for this read, so it buys the next one at once.
+            self._wake.clear()
             try:
                 delay = await self._poll()
                 self.failures = 0
@@ -150,7 +153,6 @@ class Poller:
                 self._on_error(
                     SourceError(self._source, f"internal error while polling: {error!r}")
                 )
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=max(0.0, delay))
 
@@ -419,15 +421,25 @@ class Engine:
         return await self.gitlab.job_trace(row.service.gitlab_project, job_id)
 
     def refresh(self, key: EnvKey | None = None) -> None:
-        """Ask every poller concerned to poll now (kube watches are live anyway)."""
+        """Ask every poller concerned to poll now (kube watches are live anyway).
+
+        The projects' slow reads (feature flags, deployment history) are due again too:
+        after a write, or when a person asks, a flag just toggled must not wait for the
+        next five-minute read.
+        """
         if key is None:
+            for project in self._projects.values():
+                project.flags_at = project.deployments_at = None
             for poller in self._pollers.values():
                 poller.wake()
             return
         row = self._rows.get(key)
         if row is None:
             return
-        project = self._project_pollers.get(row.service.gitlab_project or "")
+        path = row.service.gitlab_project or ""
+        if path in self._projects:
+            self._projects[path].flags_at = self._projects[path].deployments_at = None
+        project = self._project_pollers.get(path)
         if project is not None:
             project.wake()
         health = self._health_pollers.get(key)

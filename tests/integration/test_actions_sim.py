@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from cockpit.actions import ActionPlan, execute
+from cockpit.model import EnvKey
 from cockpit.sim.tokens import Tokens
 from tests.helpers import eventually
 from tests.integration.actions_rig import Rig, edit_env, rig
@@ -305,6 +306,18 @@ async def test_flag_toggle_flips_the_flag(tmp_path: Path) -> None:
         ]
         shown_is_sent(plan, r)
         assert r.project("checkout").flags["one-click-checkout"].active is True
+        # What the screen does after a write: the flag list shows it now, not at the next
+        # five-minute read of the flags.
+        assert r.config.poll.flags >= 300
+        r.engine.refresh(EnvKey("checkout", "production"))
+        await eventually(
+            lambda: any(
+                f.active
+                for f in r.state("checkout", "production").flags
+                if f.name == "one-click-checkout"
+            ),
+            message="the engine to read the toggled flag",
+        )
 
 
 # --------------------------------------------------------------------------- the promises

@@ -13,7 +13,7 @@ import pytest
 
 from cockpit.backoff import BackoffPolicy, rate_limited_wait
 from cockpit.config import parse
-from cockpit.engine import Engine, StateUpdate, gate_from, merge_history
+from cockpit.engine import Engine, Poller, StateUpdate, gate_from, merge_history
 from cockpit.model import (
     Deployment,
     EnvKey,
@@ -434,3 +434,34 @@ def test_an_exhausted_rate_limit_waits_for_its_reset() -> None:
     assert rate_limited_wait(50, 2000, 10.0) == pytest.approx(0.2)
     assert rate_limited_wait(1500, 2000, 10.0) == 0.0
     assert rate_limited_wait(None, None, None) == 0.0
+
+
+async def test_a_wake_during_a_poll_buys_the_next_poll_at_once() -> None:
+    started = asyncio.Event()
+    release = asyncio.Event()
+    calls = 0
+
+    async def poll() -> float:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            started.set()
+            await release.wait()
+        return 3600.0  # calm: the next poll would be an hour away
+
+    poller = Poller(
+        "gitlab:shop/checkout",
+        poll,
+        policy=BackoffPolicy(base=1.0, cap=10.0),
+        rng=random.Random(1),
+        on_error=lambda error: None,
+        source=SourceName.GITLAB,
+    )
+    task = asyncio.create_task(poller.run())
+    try:
+        await started.wait()
+        poller.wake()  # a write landed while the first read was in flight
+        release.set()
+        await eventually(lambda: calls == 2, message="a second read right after the first")
+    finally:
+        task.cancel()
