@@ -313,6 +313,9 @@ async def test_feature_flags_list_get_toggle_create_delete(sim: ServedGitLab) ->
     await run(flag.save)
     again = await run(lambda: checkout.feature_flags.get("apple-pay"))
     assert again.active is False and again.strategies == flag.strategies
+    # Listed by name, as GitLab does, however recently a flag changed.
+    listed = await run(lambda: checkout.feature_flags.list(get_all=True))
+    assert [f.name for f in listed] == ["apple-pay", "one-click-checkout"]
     created = await run(
         lambda: checkout.feature_flags.create(
             {

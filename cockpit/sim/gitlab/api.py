@@ -438,9 +438,12 @@ async def list_flags(call: Call) -> web.StreamResponse:
     scope = call.query.get("scope")
     if scope and scope not in ("enabled", "disabled"):
         raise ApiError(400, {"error": "scope does not have a valid value"})
-    items = [
-        f for f in call.project.flags.values() if not scope or f.active == (scope == "enabled")
-    ]
+    # GitLab's FeatureFlagsFinder lists by name (``Operations::FeatureFlag.ordered``),
+    # whatever was changed last.
+    items = sorted(
+        (f for f in call.project.flags.values() if not scope or f.active == (scope == "enabled")),
+        key=lambda f: f.name,
+    )
     return call.paged(items, entities.feature_flag)
 
 
