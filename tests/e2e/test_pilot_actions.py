@@ -3,6 +3,7 @@ one request; the health guard's verdicts mark the row and are announced once."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -227,6 +228,24 @@ async def test_flags_toggle_with_space_through_the_dialog() -> None:
         await eventually(lambda: len(actions.executed) == 1)
         assert actions.executed[0].intent == "flag-toggle"
         await eventually(lambda: isinstance(app.screen, FlagsScreen))
+
+
+async def test_the_flag_cursor_stays_on_its_flag_when_the_list_reorders() -> None:
+    app, engine, _ = cockpit()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("f", "j")
+        screen = app.screen
+        assert isinstance(screen, FlagsScreen)
+        assert screen.selected_flag is not None
+        assert screen.selected_flag.name == "one-click-checkout"
+        state = engine.states[CHECKOUT]
+        toggled = replace(state.flags[1], active=True)
+        engine.publish(replace(state, flags=(toggled, state.flags[0])))
+        await eventually(lambda: screen.selected_flag == toggled)
+        await pilot.press("space")
+        await confirm_dialog(app)
+        assert "one-click-checkout" in dialog_text(app)
+        assert "new-payment-form" not in dialog_text(app)
 
 
 def guard_report(streak: int, *, canary: str = "7d4f9c", action: str | None = None) -> GuardReport:

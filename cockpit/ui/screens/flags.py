@@ -73,6 +73,7 @@ class FlagsScreen(LiveScreen):
         state = states.get(self.key)
         if self.key not in changed or state is None or state.flags == self._flags:
             return
+        selected = self.selected_flag
         self._flags = state.flags
         options = self.query_one(OptionList)
         highlighted = options.highlighted
@@ -83,7 +84,13 @@ class FlagsScreen(LiveScreen):
             )
         options.add_options(Option(flag_prompt(flag), id=flag.name) for flag in state.flags)
         if state.flags:
-            options.highlighted = min(highlighted or 0, len(state.flags) - 1)
+            # The cursor stays on its flag, wherever the new list puts it: a second
+            # space must not toggle the neighbour.
+            names = [flag.name for flag in state.flags]
+            if selected is not None and selected.name in names:
+                options.highlighted = names.index(selected.name)
+            else:
+                options.highlighted = min(highlighted or 0, len(state.flags) - 1)
 
     @property
     def selected_flag(self) -> FeatureFlag | None:
