@@ -106,6 +106,10 @@ class ServiceSpec:
     #: production deploy job, which needs ``ci = "level3"``).
     pipeline: str | None = None
     failing_job: str | None = None
+    #: At least this many production deploys of the history fail (each then rolled
+    #: back), whatever day the world starts on: DORA's change failure rate and time to
+    #: restore always have something to measure for this service.
+    incidents: int = 0
 
     @property
     def project_path(self) -> str:

@@ -209,13 +209,13 @@ def test_dora_of_payments_production_gives_four_classed_figures(running_sim: Pat
         "change_failure_rate",
         "time_to_restore",
     }
-    for key in ("deployment_frequency", "lead_time", "change_failure_rate"):
-        assert isinstance(report[key]["value"], float), key
-        assert report[key]["class"] in ("elite", "high", "medium", "low"), key
-        assert report[key]["unit"]
-    # No failure in the window: nothing to restore, said as such rather than as zero.
-    restore = report["time_to_restore"]
-    assert restore["value"] is None and restore["detail"].startswith("n/a")
+    # payments has an incident in every demo history (incidents = 1), so all four are
+    # measured, whatever day the simulator starts on.
+    for key, figure in report.items():
+        assert isinstance(figure["value"], float), key
+        assert figure["class"] in ("elite", "high", "medium", "low"), key
+        assert figure["unit"]
+    assert report["change_failure_rate"]["value"] > 0
 
 
 def test_rolling_orders_back_warns_of_the_destructive_migration(running_sim: Path) -> None:

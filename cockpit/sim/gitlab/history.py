@@ -20,7 +20,7 @@ The shape of a history (per service, over ``history_days``):
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from cockpit.sim.gitlab.ci import DEFAULT_DURATION, DURATIONS, JobDefinition
@@ -74,6 +74,8 @@ _CHORES = (
 PLAY_DELAY = (300.0, 5400.0)
 #: Seconds between a failed production deploy and the rollback.
 ROLLBACK_DELAY = (180.0, 1500.0)
+#: The job that deploys to production in every CI template.
+PRODUCTION_DEPLOY = "deploy_production"
 #: How long before the world starts the last calm push happens, at least.
 QUIET_BEFORE_NOW = timedelta(hours=2)
 
@@ -221,7 +223,7 @@ def plan_history(
         rollback: float | None = None
         roll = rng.random()
         if not quiet and has_production and roll < spec.failure_ratio:
-            failing = "deploy_production"
+            failing = PRODUCTION_DEPLOY
             if rng.random() < 0.5:
                 rollback = rng.uniform(*ROLLBACK_DELAY)
         elif not quiet and roll > 0.95:
@@ -240,6 +242,41 @@ def plan_history(
         if final and situation_final:
             plan = _final_push(spec, definitions, plan, rng, recent, now)
         plans.append(plan)
+    if has_production:
+        plans = _with_incidents(spec, plans, quiet_from=len(plans) - 3)
+    return plans
+
+
+def _with_incidents(spec: ServiceSpec, plans: list[PushPlan], *, quiet_from: int) -> list[PushPlan]:
+    """Make the history hold ``spec.incidents`` failed production deploys, each rolled back.
+
+    Only drawn when the history falls short, and from a stream of its own, so a
+    history that already holds enough stays as it was.
+    """
+
+    def failed(plan: PushPlan) -> bool:
+        job = plan.job_plans.get(PRODUCTION_DEPLOY)
+        return job is not None and job.fails
+
+    missing = spec.incidents - sum(failed(plan) for plan in plans)
+    calm = [
+        index
+        for index, plan in enumerate(plans[:quiet_from])
+        if plan.pipeline
+        and PRODUCTION_DEPLOY in plan.job_plans
+        and not any(job.fails for job in plan.job_plans.values())
+    ]
+    if missing <= 0 or not calm:
+        return plans
+    rng = random.Random(f"incidents:{spec.name}:{plans[0].at.isoformat()}")
+    plans = list(plans)
+    for index in sorted(rng.sample(calm, min(missing, len(calm)))):
+        plan = plans[index]
+        job_plans = dict(plan.job_plans)
+        job_plans[PRODUCTION_DEPLOY] = replace(job_plans[PRODUCTION_DEPLOY], fails=True)
+        plans[index] = replace(
+            plan, job_plans=job_plans, rollback_after=rng.uniform(*ROLLBACK_DELAY)
+        )
     return plans
 
 

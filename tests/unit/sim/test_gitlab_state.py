@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 
 from cockpit.sim import scenario as scenarios
+from cockpit.sim.clock import SimClock
 from cockpit.sim.gitlab import entities
 from cockpit.sim.gitlab.repository import Person
 from cockpit.sim.gitlab.state import GitLabState
@@ -110,6 +111,18 @@ def test_some_deploys_fail_and_some_are_rolled_back_by_retrying_an_old_deploy_jo
                 assert earlier and earlier[0].status == "success"
     assert failed >= 3
     assert rollbacks >= 1
+
+
+@pytest.mark.parametrize("days_later", range(0, 14, 3))
+def test_payments_always_has_an_incident_to_restore_from(days_later: int) -> None:
+    """``incidents = 1``: whatever day the world starts on, DORA has a failure and a
+    restore to measure for payments production (``cockpit dora payments``)."""
+    start = SimClock(manual=True).start + timedelta(days=days_later, hours=5 * days_later)
+    world = FakeWorld("healthy", clock=SimClock(manual=True, start=start))
+    project = world.gitlab.project_by_name("payments")
+    statuses = [d.status for d in project.environments["production"].deployments]
+    assert "failed" in statuses
+    assert "success" in statuses[statuses.index("failed") :]
 
 
 def test_failed_pipeline_situation(demo: FakeWorld) -> None:
