@@ -508,8 +508,36 @@ def layout_columns(width: int) -> tuple[tuple[Column, int], ...]:
     return tuple((c, widths[c.key]) for c in in_order)
 
 
+#: Where each overview column's data comes from (the version has two: left alone).
+COLUMN_SOURCES = {
+    "pipeline": SourceName.GITLAB,
+    "deployed": SourceName.GITLAB,
+    "rollout": SourceName.KUBE,
+    "health": SourceName.PROMETHEUS,
+}
+
+
+def stale_cell(cell: Cell, *, verdict: bool = False) -> Cell:
+    """A cell whose source has been down for a while: the last known words, greyed, and
+    (for a verdict such as health's ✔/✖) a ``?`` instead of a judgement that may no
+    longer hold. The header says which source and for how long."""
+    fragments = [(text, "muted") for text, _ in cell]
+    if verdict and fragments:
+        fragments[0] = ("?", "muted")
+    return tuple(fragments)
+
+
 def row_cells(state: ServiceState, now: datetime, widths: dict[str, int]) -> dict[str, Cell]:
-    """Every overview cell for one row (only for the columns in ``widths``)."""
+    """Every overview cell for one row (only for the columns in ``widths``); a cell whose
+    source is down is drawn stale (:func:`stale_cell`)."""
+    cells = _fresh_row_cells(state, now, widths)
+    for key, source in COLUMN_SOURCES.items():
+        if key in cells and state.source(source).state is LinkState.DOWN:
+            cells[key] = stale_cell(cells[key], verdict=key == "health")
+    return cells
+
+
+def _fresh_row_cells(state: ServiceState, now: datetime, widths: dict[str, int]) -> dict[str, Cell]:
     cells: dict[str, Cell] = {}
     for key, width in widths.items():
         if key == "service":

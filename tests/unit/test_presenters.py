@@ -177,6 +177,30 @@ def test_deployed_is_the_last_deploy_that_happened_not_a_skipped_record() -> Non
     assert "nobody" not in text(cells["deployed"])
 
 
+def test_a_cell_whose_source_is_down_is_greyed_and_health_no_longer_judges() -> None:
+    state = checkout_production()
+    widths = {"pipeline": 20, "rollout": 31, "health": 21, "deployed": 20}
+    fresh = p.row_cells(state, DEMO_NOW, widths)
+    assert text(fresh["health"]).startswith("✖")
+    down = SourceStatus(
+        SourceName.PROMETHEUS,
+        LinkState.DOWN,
+        last_success=DEMO_NOW - timedelta(minutes=3),
+        last_error="Prometheus answered 503",
+    )
+    others = tuple(s for s in state.sources if s.source is not SourceName.PROMETHEUS)
+    stale = p.row_cells(replace(state, sources=(*others, down)), DEMO_NOW, widths)
+    # The last known rate stays readable, but the verdict is a question now.
+    assert text(stale["health"]) == "?" + text(fresh["health"])[1:]
+    assert {tone for _, tone in stale["health"]} == {"muted"}
+    # Columns from the sources that answer are untouched.
+    for column in ("pipeline", "rollout", "deployed"):
+        assert stale[column] == fresh[column], column
+    # A source that has failed only briefly (degraded) changes nothing yet.
+    brief = replace(down, state=LinkState.DEGRADED)
+    assert p.row_cells(replace(state, sources=(*others, brief)), DEMO_NOW, widths) == fresh
+
+
 def test_version_is_the_image_tag() -> None:
     assert p.version_text(checkout_production()) == "1.42.0"
     assert p.image_tag("reg/x@sha256:0123456789abcdef0123") == "0123456789ab"
