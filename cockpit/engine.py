@@ -153,8 +153,11 @@ class Poller:
                 self._on_error(
                     SourceError(self._source, f"internal error while polling: {error!r}")
                 )
+            # asyncio.timeout, not wait_for: wait_for (3.11) can swallow a cancellation that
+            # arrives as the event is set, and stop() would then wait for ever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=max(0.0, delay))
+                async with asyncio.timeout(max(0.0, delay)):
+                    await self._wake.wait()
 
 
 # --------------------------------------------------------------------------- rows

@@ -157,7 +157,8 @@ async def _follow(
         if watch.bookmarks:
             wait = min(wait, max(next_bookmark - now, 0.0))
         try:
-            event = await asyncio.wait_for(queue.get(), timeout=wait)
+            async with asyncio.timeout(wait):  # not wait_for: it can swallow a cancellation
+                event = await queue.get()
         except TimeoutError:
             if request.transport is None or request.transport.is_closing():
                 return  # the client went away
