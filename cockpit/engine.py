@@ -93,6 +93,16 @@ Listener = Callable[[StateUpdate], None]
 # --------------------------------------------------------------------------- pollers
 
 
+def degraded_after(interval: float) -> float:
+    """Seconds without fresh data before a silent source is degraded: two missed polls."""
+    return 2 * interval + 10
+
+
+def down_after(interval: float) -> float:
+    """Seconds without fresh data before a source is down (its cells then show stale)."""
+    return max(60.0, 3 * interval + 10)
+
+
 class Poller:
     """Call ``poll`` over and over, one call at a time.
 
@@ -111,13 +121,15 @@ class Poller:
         rng: random.Random,
         on_error: Callable[[SourceError], None],
         source: SourceName,
+        on_recovered: Callable[[Poller], None] | None = None,
     ) -> None:
         self.name = name
         self._poll = poll
         self._policy = policy
         self._rng = rng
         self._on_error = on_error
-        self._source = source
+        self._on_recovered = on_recovered
+        self.source = source
         self._wake = asyncio.Event()
         self._hold_until = 0.0  # loop time before which wake() is ignored (Retry-After)
         self.failures = 0
@@ -136,8 +148,11 @@ class Poller:
             self._wake.clear()
             try:
                 delay = await self._poll()
+                recovered = self.failures > 0
                 self.failures = 0
                 self._hold_until = 0.0
+                if recovered and self._on_recovered is not None:
+                    self._on_recovered(self)
             except asyncio.CancelledError:
                 raise
             except SourceError as error:
@@ -150,9 +165,7 @@ class Poller:
                 log.exception("poller %s failed", self.name)
                 self.failures += 1
                 delay = self._policy.delay(self.failures, self._rng)
-                self._on_error(
-                    SourceError(self._source, f"internal error while polling: {error!r}")
-                )
+                self._on_error(SourceError(self.source, f"internal error while polling: {error!r}"))
             # asyncio.timeout, not wait_for: wait_for (3.11) can swallow a cancellation that
             # arrives as the event is set, and stop() would then wait for ever.
             with contextlib.suppress(TimeoutError):
@@ -502,6 +515,14 @@ class Engine:
         self._pollers[poller.name] = poller
         self._spawn(poller.run(), poller.name)
 
+    def _source_recovered(self, first: Poller) -> None:
+        """One poller got an answer after failures: its source is back, so the others of
+        that source still backing off try now rather than at the end of their backoff
+        (a server that asked for patience with Retry-After still gets it)."""
+        for poller in self._pollers.values():
+            if poller is not first and poller.source is first.source and poller.failures:
+                poller.wake()
+
     # ------------------------------------------------------------------ GitLab
 
     def _start_gitlab(self) -> None:
@@ -525,6 +546,7 @@ class Engine:
                     project.keys, SourceName.GITLAB, error
                 ),
                 source=SourceName.GITLAB,
+                on_recovered=self._source_recovered,
             )
             self._project_pollers[project.path] = poller
             self._add_poller(poller)
@@ -830,6 +852,7 @@ class Engine:
                     [row.key], SourceName.PROMETHEUS, error
                 ),
                 source=SourceName.PROMETHEUS,
+                on_recovered=self._source_recovered,
             )
             self._health_pollers[row.key] = poller
             self._add_poller(poller)
@@ -929,10 +952,10 @@ class Engine:
             if current is None:
                 continue
             last = row.fresh.get(source)
-            down_after = max(60.0, 3 * (self._expected_interval(row, source) or 20.0))
+            down = down_after(self._expected_interval(row, source) or 20.0)
             state = (
                 LinkState.DEGRADED
-                if last is not None and (now - last).total_seconds() < down_after
+                if last is not None and (now - last).total_seconds() < down
                 else LinkState.DOWN
             )
             new = SourceStatus(
@@ -959,13 +982,12 @@ class Engine:
                     if interval is None or last is None:
                         continue
                     age = (now - last).total_seconds()
-                    stale_after = 3 * interval + 10
-                    if status.state is LinkState.OK and age > stale_after:
+                    if status.state is LinkState.OK and age > degraded_after(interval):
                         row.sources[source] = replace(
                             status, state=LinkState.DEGRADED, last_success=last
                         )
                         self._mark(row.key)
-                    elif status.state is LinkState.DEGRADED and age > max(60.0, 6 * interval):
+                    elif status.state is LinkState.DEGRADED and age > down_after(interval):
                         row.sources[source] = replace(
                             status, state=LinkState.DOWN, last_success=last
                         )

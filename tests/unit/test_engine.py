@@ -465,3 +465,68 @@ async def test_a_wake_during_a_poll_buys_the_next_poll_at_once() -> None:
         await eventually(lambda: calls == 2, message="a second read right after the first")
     finally:
         task.cancel()
+
+
+async def test_a_source_failing_for_a_while_goes_from_degraded_to_down() -> None:
+    gitlab, kube, prometheus = FakeGitLab(), FakeKube(), FakePrometheus()
+    wall = [NOW]
+    engine = Engine(
+        config(),
+        gitlab=gitlab,
+        kube=kube,
+        prometheus=prometheus,
+        clock=lambda: NOW,
+        wall_clock=lambda: wall[0],
+        rng=random.Random(1),
+    )
+    await engine.start()
+    try:
+        assert await engine.wait_ready(5)
+
+        def prometheus_state() -> LinkState:
+            return engine.states[CHECKOUT].source(SourceName.PROMETHEUS).state
+
+        await eventually(lambda: prometheus_state() is LinkState.OK)
+        prometheus.error = SourceError(SourceName.PROMETHEUS, "Prometheus answered 503")
+        # A failure with fresh data behind it: degraded, the numbers still shown as they are.
+        await eventually(lambda: prometheus_state() is LinkState.DEGRADED, message="degraded")
+        # A minute on, the last numbers are too old to judge by: down (cells show stale).
+        wall[0] = NOW + timedelta(seconds=61)
+        await eventually(lambda: prometheus_state() is LinkState.DOWN, message="down")
+        assert engine.states[CHECKOUT].source(SourceName.GITLAB).state is LinkState.OK
+        prometheus.error = None
+        await eventually(lambda: prometheus_state() is LinkState.OK, message="recovered")
+    finally:
+        await engine.stop()
+
+
+async def test_when_a_source_answers_again_every_row_waiting_on_it_retries_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Every failure backs off for an hour: only the recovery of a sibling can end it.
+    monkeypatch.setattr(
+        BackoffPolicy, "delay", lambda self, failures, rng, retry_after=None: 3600.0
+    )
+    gitlab, kube, prometheus = FakeGitLab(), FakeKube(), FakePrometheus()
+    engine = Engine(
+        config(),
+        gitlab=gitlab,
+        kube=kube,
+        prometheus=prometheus,
+        clock=lambda: NOW,
+        rng=random.Random(1),
+    )
+    await engine.start()
+    try:
+        assert await engine.wait_ready(5)
+
+        def prometheus_states() -> set[LinkState]:
+            return {s.source(SourceName.PROMETHEUS).state for s in engine.states.values()}
+
+        prometheus.error = SourceError(SourceName.PROMETHEUS, "Prometheus answered 503")
+        await eventually(lambda: prometheus_states() == {LinkState.DEGRADED}, message="all fail")
+        prometheus.error = None
+        engine.refresh(CHECKOUT)  # one row asks again (a person pressed ctrl+r on it)
+        await eventually(lambda: prometheus_states() == {LinkState.OK}, message="all recover")
+    finally:
+        await engine.stop()
