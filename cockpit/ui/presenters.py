@@ -8,6 +8,8 @@ said by colour alone (``NO_COLOR`` stays readable). No Textual here.
 
 from __future__ import annotations
 
+import re
+import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -624,3 +626,28 @@ def stale_note(state: ServiceState, source: SourceName, now: datetime) -> str:
     if status.state is LinkState.OK:
         return ""
     return source_words(status, now)[0]
+
+
+# --------------------------------------------------------------------------- wrapping
+
+
+class _SlashWrapper(textwrap.TextWrapper):
+    """Wraps at spaces and also just after a ``/``, so a URL or a path breaks between
+    its segments (``…/rollouts/`` ``checkout/status``), not inside a name."""
+
+    def _split(self, text: str) -> list[str]:
+        return [
+            piece
+            for chunk in super()._split(text)
+            for piece in re.split(r"(?<=/)(?=[^/])", chunk)
+            if piece
+        ]
+
+
+def item_lines(text: str, width: int) -> list[str]:
+    """One item of a list in ``width`` cells: indented two, continuation lines four,
+    broken at spaces or between path segments."""
+    wrapper = _SlashWrapper(
+        width=width, initial_indent="  ", subsequent_indent="    ", break_on_hyphens=False
+    )
+    return wrapper.wrap(text) or ["  "]

@@ -267,3 +267,17 @@ def test_columns_drop_in_priority_order_as_the_terminal_narrows() -> None:
 def test_fit_cuts_with_an_ellipsis_and_pads() -> None:
     assert text(p.fit((("checkout", ""), ("/production", "")), 12)) == "checkout/pr…"
     assert text(p.fit((("api", ""),), 6)) == "api   "
+
+
+def test_a_long_url_wraps_between_its_segments_never_inside_one() -> None:
+    url = (
+        "PATCH https://127.0.0.1:34847/apis/argoproj.io/v1alpha1/namespaces/production"
+        "/rollouts/checkout/status"
+    )
+    lines = p.item_lines(url, 72)
+    assert len(lines) == 2
+    assert lines[0] == "  PATCH https://127.0.0.1:34847/apis/argoproj.io/v1alpha1/namespaces/"
+    assert lines[1] == "    production/rollouts/checkout/status"
+    # Words still wrap at spaces, and a short item stays on its line.
+    assert p.item_lines("deployed by praman 14 min ago", 72) == ["  deployed by praman 14 min ago"]
+    assert p.item_lines("", 72) == ["  "]

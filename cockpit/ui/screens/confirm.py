@@ -14,7 +14,6 @@ keyboard buffer, cannot send a write nobody saw. Cancelling works at once.
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
@@ -26,6 +25,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from cockpit.ui.presenters import item_lines
 from cockpit.ui.widgets.tones import toned
 
 #: The dialog's width (styles/dialogs.tcss) and what its border and padding take from it.
@@ -169,13 +169,7 @@ def _section(title: str, lines: tuple[str, ...], width: int, *, tone: str = "") 
     lines indented four."""
     body: list[str] = []
     for line in lines or ("—",):
-        body += textwrap.wrap(
-            line,
-            width=max(20, width),
-            initial_indent="  ",
-            subsequent_indent="    ",
-            break_on_hyphens=False,
-        ) or ["  "]
+        body += item_lines(line, max(20, width))
     return toned([(title, tone or "bold"), ("\n" + "\n".join(body), tone)])
 
 
