@@ -22,16 +22,25 @@ def deployment_lines(deployments: tuple[Deployment, ...], now: datetime) -> list
     # the longest of them, so the rest of the lines stay aligned).
     words = [("" if d.status == "success" else f" {d.status}") for d in shown]
     width = max(len(w) for w in words)
+    # Number, user and the rollback mark are padded too, so the titles start in one column.
+    iid_width = max(len(str(d.iid)) for d in shown)
+    user_width = max(len(d.user or "?") for d in shown)
+    mark = " ↺ rollback"
+    mark_width = len(mark) if any(d.is_rollback for d in shown) else 0
     for index, (d, word) in enumerate(zip(shown, words, strict=True)):
         glyph, tone = status_glyph(d.status)
         when = d.finished_at or d.created_at
         prefix = "\n" if index else ""
         out.append((f"{prefix}{glyph}{word:<{width}}", tone))
         out.append(
-            (f" #{d.iid} {short_sha(d.sha)} {age_words(when, now):>4} ago {d.user or '?'}", "")
+            (
+                f" #{d.iid:<{iid_width}} {short_sha(d.sha)} {age_words(when, now):>4} ago "
+                f"{d.user or '?':<{user_width}}",
+                "",
+            )
         )
-        if d.is_rollback:
-            out.append((" ↺ rollback", "warn"))
+        if mark_width:
+            out.append((mark if d.is_rollback else " " * mark_width, "warn"))
         if d.commit_title:
             out.append((f"  {d.commit_title}", "muted"))
     return out
