@@ -188,6 +188,29 @@ def format_table(states: Iterable[ServiceState]) -> str:
     )
 
 
+def source_problems(states: Iterable[ServiceState]) -> list[str]:
+    """Under the table: each source that could not be read, on how many rows, and why
+    (the first error in words; ``--json`` has each row's own)."""
+    rows = list(states)
+    lines: list[str] = []
+    for source in SourceName:
+        bad = [
+            status
+            for state in rows
+            for status in state.sources
+            if status.source is source and status.state is not LinkState.OK
+        ]
+        if not bad:
+            continue
+        errors = list(dict.fromkeys(status.last_error or "no answer yet" for status in bad))
+        worst = "down" if any(status.state is LinkState.DOWN for status in bad) else "degraded"
+        line = f"{source} {worst} on {len(bad)} of {len(rows)} rows: {errors[0]}"
+        if len(errors) > 1:
+            line += f" (+{len(errors) - 1} other errors; --json shows each row's)"
+        lines.append(line)
+    return lines
+
+
 def failing(state: ServiceState) -> bool:
     """Degraded or failing: bad health, an aborted or degraded rollout, a failed pipeline,
     or a source that cannot be read (then nobody knows). A gate waiting for a person is
@@ -239,4 +262,8 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         print(format_table(states))
+        problems = source_problems(states)
+        if problems:
+            print()
+            print("\n".join(problems))
     return 1 if any(failing(state) for state in states) else 0

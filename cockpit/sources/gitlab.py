@@ -172,6 +172,12 @@ def http_error(
     elif status == 404:
         if project and "Project Not Found" in str(error_message):
             message = f"404: project {project} not found, or the token cannot see it"
+        elif not (_body_field(body, "message") or _body_field(body, "error")):
+            # GitLab's 404s are always JSON with a message or error: this is another server.
+            message = (
+                f"not GitLab: the server answered {action} with a 404 page; check that "
+                "gitlab.url is GitLab's root URL (https://gitlab.example.com, no /api/v4)"
+            )
         else:
             message = f"GitLab found nothing for {action}{where} (404)"
     elif status == 429:

@@ -281,6 +281,13 @@ def test_environment_fixtures_are_not_deployments() -> None:
 # --------------------------------------------------------------------------- errors and writes
 
 
+def test_a_404_page_from_another_server_points_at_gitlab_url() -> None:
+    page = b"<!DOCTYPE HTML><html><body><h1>Error response</h1>Error code: 404</body></html>"
+    error = http_error(404, page, page, {}, project="shop/checkout", action="reading pipelines")
+    assert error.message.startswith("not GitLab: the server answered reading pipelines")
+    assert "gitlab.url" in error.message
+
+
 @pytest.mark.parametrize(
     ("path", "status", "words"),
     [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from cockpit.commands.status import HEADERS, failing, format_table, row_json
+from cockpit.commands.status import HEADERS, failing, format_table, row_json, source_problems
 from cockpit.model import (
     Deployment,
     EnvKey,
@@ -151,3 +151,26 @@ def test_table_has_a_header_and_one_line_per_row_in_words() -> None:
     assert "canary step 1/3 20% paused Paused" in lines[1]
     assert "99.50% (ok)" in lines[1]
     assert "aborted" in lines[2]
+
+
+def test_under_the_table_each_unreadable_source_says_why() -> None:
+    def sources(error: str | None) -> tuple[SourceStatus, ...]:
+        return tuple(
+            SourceStatus(s, LinkState.DOWN, last_error=error)
+            if s is SourceName.GITLAB
+            else SourceStatus(s, LinkState.OK)
+            for s in SourceName
+        )
+
+    rows = [
+        state(sources=sources("GitLab rejected the token (401): check GITLAB_TOKEN")),
+        state(
+            key=EnvKey("cart", "staging"),
+            sources=sources("GitLab rejected the token (401): check GITLAB_TOKEN"),
+        ),
+        state(key=EnvKey("cart", "production")),
+    ]
+    assert source_problems(rows) == [
+        "gitlab down on 2 of 3 rows: GitLab rejected the token (401): check GITLAB_TOKEN"
+    ]
+    assert source_problems([state()]) == []
