@@ -13,6 +13,7 @@ from cockpit.insights.health_guard import GuardVerdict
 from cockpit.model import EnvKey
 from cockpit.ui.screens.confirm import ConfirmScreen
 from cockpit.ui.screens.flags import FlagsScreen
+from cockpit.ui.screens.help import HelpScreen
 from cockpit.ui.screens.overview import OverviewScreen
 from tests.helpers import eventually
 from tests.ui.fake_actions import FakeActions, FakeResult
@@ -42,7 +43,7 @@ async def test_r_shows_exactly_what_will_happen_before_anything_is_sent() -> Non
         assert actions.executed == []
 
 
-async def test_no_notification_covers_the_dialog_and_none_is_lost() -> None:
+async def test_no_notification_covers_the_confirm_dialog_or_help_and_none_is_lost() -> None:
     app, _, _ = cockpit(actions=FakeActions())
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         app.notify("checkout/production: 4 samples in a row under 99 %", title="Health guard")
@@ -61,6 +62,11 @@ async def test_no_notification_covers_the_dialog_and_none_is_lost() -> None:
             lambda: [str(toast.render()) for toast in app.screen.query("Toast")]
         )
         assert any("second report" in text for text in shown)
+        await pilot.press("question_mark")  # the key list is not covered either
+        await eventually(lambda: isinstance(app.screen, HelpScreen))
+        toasts = await eventually(lambda: app.screen.query("Toast"))
+        await pilot.pause()
+        assert {toast.region.area for toast in toasts} == {0}
 
 
 async def test_while_the_plan_is_checked_the_row_says_so_and_no_dialog_is_open() -> None:
