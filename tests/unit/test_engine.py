@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import random
 from collections.abc import AsyncIterator
@@ -226,8 +227,9 @@ class FakeKube:
         return watch
 
 
-@pytest.fixture
-async def world():
+@contextlib.asynccontextmanager
+async def running_world(**engine_options):
+    """An engine on the fake sources, started: (engine, gitlab, kube, prometheus, updates)."""
     gitlab, kube, prometheus = FakeGitLab(), FakeKube(), FakePrometheus()
     engine = Engine(
         config(),
@@ -236,6 +238,7 @@ async def world():
         prometheus=prometheus,
         clock=lambda: NOW,
         rng=random.Random(1),
+        **engine_options,
     )
     updates: list[StateUpdate] = []
     engine.subscribe(updates.append)
@@ -244,6 +247,12 @@ async def world():
         yield engine, gitlab, kube, prometheus, updates
     finally:
         await engine.stop()
+
+
+@pytest.fixture
+async def world():
+    async with running_world() as running:
+        yield running
 
 
 CHECKOUT = EnvKey("checkout", "production")
@@ -468,19 +477,8 @@ async def test_a_wake_during_a_poll_buys_the_next_poll_at_once() -> None:
 
 
 async def test_a_source_failing_for_a_while_goes_from_degraded_to_down() -> None:
-    gitlab, kube, prometheus = FakeGitLab(), FakeKube(), FakePrometheus()
     wall = [NOW]
-    engine = Engine(
-        config(),
-        gitlab=gitlab,
-        kube=kube,
-        prometheus=prometheus,
-        clock=lambda: NOW,
-        wall_clock=lambda: wall[0],
-        rng=random.Random(1),
-    )
-    await engine.start()
-    try:
+    async with running_world(wall_clock=lambda: wall[0]) as (engine, _, _, prometheus, _):
         assert await engine.wait_ready(5)
 
         def prometheus_state() -> LinkState:
@@ -496,37 +494,23 @@ async def test_a_source_failing_for_a_while_goes_from_degraded_to_down() -> None
         assert engine.states[CHECKOUT].source(SourceName.GITLAB).state is LinkState.OK
         prometheus.error = None
         await eventually(lambda: prometheus_state() is LinkState.OK, message="recovered")
-    finally:
-        await engine.stop()
 
 
 async def test_when_a_source_answers_again_every_row_waiting_on_it_retries_at_once(
-    monkeypatch: pytest.MonkeyPatch,
+    world, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    engine, _, _, prometheus, _ = world
     # Every failure backs off for an hour: only the recovery of a sibling can end it.
     monkeypatch.setattr(
         BackoffPolicy, "delay", lambda self, failures, rng, retry_after=None: 3600.0
     )
-    gitlab, kube, prometheus = FakeGitLab(), FakeKube(), FakePrometheus()
-    engine = Engine(
-        config(),
-        gitlab=gitlab,
-        kube=kube,
-        prometheus=prometheus,
-        clock=lambda: NOW,
-        rng=random.Random(1),
-    )
-    await engine.start()
-    try:
-        assert await engine.wait_ready(5)
+    assert await engine.wait_ready(5)
 
-        def prometheus_states() -> set[LinkState]:
-            return {s.source(SourceName.PROMETHEUS).state for s in engine.states.values()}
+    def prometheus_states() -> set[LinkState]:
+        return {s.source(SourceName.PROMETHEUS).state for s in engine.states.values()}
 
-        prometheus.error = SourceError(SourceName.PROMETHEUS, "Prometheus answered 503")
-        await eventually(lambda: prometheus_states() == {LinkState.DEGRADED}, message="all fail")
-        prometheus.error = None
-        engine.refresh(CHECKOUT)  # one row asks again (a person pressed ctrl+r on it)
-        await eventually(lambda: prometheus_states() == {LinkState.OK}, message="all recover")
-    finally:
-        await engine.stop()
+    prometheus.error = SourceError(SourceName.PROMETHEUS, "Prometheus answered 503")
+    await eventually(lambda: prometheus_states() == {LinkState.DEGRADED}, message="all fail")
+    prometheus.error = None
+    engine.refresh(CHECKOUT)  # one row asks again (a person pressed ctrl+r on it)
+    await eventually(lambda: prometheus_states() == {LinkState.OK}, message="all recover")
