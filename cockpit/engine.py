@@ -217,6 +217,10 @@ class _Project:
     #: Each environment has its full page of deployments (the first poll reads less).
     full_history: bool = False
 
+    def make_slow_reads_due(self) -> None:
+        """The next poll reads the flags and the deployment history too."""
+        self.flags_at = self.deployments_at = None
+
 
 def deploy_jobs_moved(before: Pipeline | None, after: Pipeline | None, names: set[str]) -> bool:
     """Whether the latest pipeline changed in a way the deployment records can reflect.
@@ -445,7 +449,7 @@ class Engine:
         """
         if key is None:
             for project in self._projects.values():
-                project.flags_at = project.deployments_at = None
+                project.make_slow_reads_due()
             for poller in self._pollers.values():
                 poller.wake()
             return
@@ -454,7 +458,7 @@ class Engine:
             return
         path = row.service.gitlab_project or ""
         if path in self._projects:
-            self._projects[path].flags_at = self._projects[path].deployments_at = None
+            self._projects[path].make_slow_reads_due()
         project = self._project_pollers.get(path)
         if project is not None:
             project.wake()
