@@ -25,7 +25,7 @@ from typing import Any
 
 from cockpit.actions import ActionContext, AuditLog
 from cockpit.actions.context import secrets_of
-from cockpit.config import Config, PollConfig, load
+from cockpit.config import Config, load
 from cockpit.engine import Engine
 from cockpit.sim.background import BackgroundSimulator
 from cockpit.sim.clock import SimClock
@@ -36,17 +36,7 @@ from cockpit.ui.action_port import CockpitActions
 from cockpit.ui.app import CockpitApp
 from cockpit.ui.run import insights_provider
 from tests.helpers import eventually
-
-#: Poll often: nothing changes in a frozen world, so this only shortens the wait for the
-#: first answers (and a poll that finds nothing new repaints nothing).
-FROZEN_POLL = PollConfig(
-    gitlab_active=0.3,
-    gitlab_idle=0.5,
-    prometheus=0.5,
-    prometheus_active=0.3,
-    history=1.0,
-    flags=2.0,
-)
+from tests.live import FAST_POLL
 
 
 @dataclass
@@ -106,7 +96,7 @@ def frozen_demo(
         with tempfile.TemporaryDirectory(prefix="cockpit-frozen-demo-") as name:
             directory = Path(name)
             simulator.write_state_dir(directory)
-            config = replace(load(directory / "cockpit.toml", environ={}), poll=FROZEN_POLL)
+            config = replace(load(directory / "cockpit.toml", environ={}), poll=FAST_POLL)
             demo = FrozenDemo(background, simulator, config, directory)
             if advance:
                 demo.advance(advance)
