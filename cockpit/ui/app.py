@@ -16,9 +16,11 @@ from pathlib import PurePath
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.timer import Timer
+from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 from cockpit import triage
@@ -33,6 +35,7 @@ from cockpit.ui.screens.dashboard import DashboardScreen
 from cockpit.ui.screens.help import HelpScreen
 from cockpit.ui.screens.live import LiveScreen
 from cockpit.ui.screens.overview import OverviewScreen
+from cockpit.ui.type_ahead import LIMIT_SECONDS, TEXT_FIELD_ACTIONS, TypeAhead
 
 if TYPE_CHECKING:
     from cockpit.engine import Engine, StateUpdate
@@ -79,6 +82,9 @@ class CockpitApp(App[None]):
         #: The health guard's tripped verdicts, per row.
         self.guard_reports: dict[EnvKey, Any] = {}
         self._stop_guard: StopWatching | None = None
+        #: Keys typed while a text field opens (see cockpit.ui.type_ahead).
+        self.type_ahead = TypeAhead()
+        self._type_ahead_limit: Timer | None = None
 
     def get_css_variables(self) -> dict[str, str]:
         """Under ``NO_COLOR`` the status colours become plain text: the glyphs and words
@@ -118,6 +124,44 @@ class CockpitApp(App[None]):
                 title=event.worker.name or "error",
                 severity="error",
                 timeout=10,
+            )
+
+    # ------------------------------------------------------------------ keys
+
+    async def on_event(self, event: events.Event) -> None:
+        """Keys that follow a key opening a text field wait for that field
+        (cockpit.ui.type_ahead); every other event goes on as Textual sends it."""
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            if self.type_ahead.holding:
+                self.type_ahead.hold(event)
+                return
+            if self._opens_text_field(event.key):
+                self.type_ahead.start()
+                self._type_ahead_limit = self.set_timer(LIMIT_SECONDS, self._drop_type_ahead)
+        await super().on_event(event)
+
+    def _opens_text_field(self, key: str) -> bool:
+        if isinstance(self.focused, Input):
+            return False
+        active = self.active_bindings.get(key)
+        return active is not None and active.enabled and active.binding.action in TEXT_FIELD_ACTIONS
+
+    @on(events.DescendantFocus)
+    async def _text_field_focused(self, event: events.DescendantFocus) -> None:
+        if not (self.type_ahead.holding and isinstance(event.widget, Input)):
+            return
+        if self._type_ahead_limit is not None:
+            self._type_ahead_limit.stop()
+        for key in self.type_ahead.release():
+            await super().on_event(key)
+
+    def _drop_type_ahead(self) -> None:
+        dropped = self.type_ahead.release()
+        if dropped:
+            self.notify(
+                f"{len(dropped)} key(s) typed while a text field opened were ignored",
+                severity="warning",
+                timeout=4,
             )
 
     # ------------------------------------------------------------------ live data

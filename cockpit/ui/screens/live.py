@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.widgets import Input
 
 from cockpit.model import EnvKey, FeatureFlag, Job, ServiceState
 
@@ -89,6 +90,8 @@ class LiveScreen(Screen[None]):
         return self.cockpit.plan(state, intent, job=job, flag=flag)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("intent", "explain") and isinstance(self.focused, Input):
+            return False  # a key typed into a text field is never a write key
         if action == "intent":
             return not isinstance(self.plan_for(str(parameters[0])), str)
         return True
