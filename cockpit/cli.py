@@ -188,6 +188,7 @@ def _add_audit_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--json", action="store_true", help="one JSON object per line instead of a table"
     )
+    _add_command_config(parser)
 
 
 @dataclass(frozen=True)

@@ -163,6 +163,8 @@ class ServiceConfig:
 class Config:
     path: Path
     read_only: bool = False
+    #: Where writes are recorded (default: the XDG state directory's ``audit.jsonl``).
+    audit_log: Path | None = None
     gitlab: GitLabConfig | None = None
     kubernetes: KubernetesConfig = field(default_factory=KubernetesConfig)
     prometheus: PrometheusConfig | None = None
@@ -256,7 +258,7 @@ def parse(data: bytes | str, path: Path, *, environ: Mapping[str, str] = os.envi
 
 # --------------------------------------------------------------------------- validation
 
-_TOP_KEYS = ("read_only", "gitlab", "kubernetes", "prometheus", "poll", "service")
+_TOP_KEYS = ("read_only", "audit_log", "gitlab", "kubernetes", "prometheus", "poll", "service")
 _GITLAB_KEYS = ("url", "token_env", "token_file", "timeout")
 _KUBERNETES_KEYS = ("kubeconfig",)
 _PROMETHEUS_KEYS = ("url", "timeout")
@@ -370,6 +372,7 @@ class _Validator:
     def config(self, raw: Mapping[str, Any]) -> Config:
         self.check_keys(raw, _TOP_KEYS, "")
         read_only = self.value(raw, "read_only", bool, "", default=False, example=True)
+        audit_log = self.value(raw, "audit_log", str, "", example="~/cockpit-audit.jsonl")
         gitlab = self.gitlab(raw)
         kubernetes = self.kubernetes(raw)
         prometheus = self.prometheus(raw)
@@ -378,6 +381,7 @@ class _Validator:
         return Config(
             path=self.path,
             read_only=read_only,
+            audit_log=_resolve_path(Path(audit_log), self.path.parent) if audit_log else None,
             gitlab=gitlab,
             kubernetes=kubernetes,
             prometheus=prometheus,

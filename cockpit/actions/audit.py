@@ -1,15 +1,22 @@
 """The audit log: one JSON line per write cockpit attempted, append-only, never a token.
 
-``$XDG_STATE_HOME/cockpit/audit.jsonl`` (:func:`cockpit.locations.audit_log_path`). Each
-record says when, who (the local user, the GitLab user the token belongs to, and the
-actor: a person, or ``cockpit health guard``), what (action, service, environment,
-exact target, the requests sent) and how it ended (``ok``, ``failed`` or ``refused``, with
-the error in words). The file is created with mode 0600 (its directory 0700); each
-record is one ``write`` to a file opened for appending, then flushed and fsynced, so a
-crash never leaves half a line and a record written is a record kept. Known secrets
-are masked in every field before it is written.
+``$XDG_STATE_HOME/cockpit/audit.jsonl`` (:func:`cockpit.locations.audit_log_path`), or the
+configuration's ``audit_log`` (the simulator's configuration keeps its own). Each record
+says when, who (the local user, the GitLab user the token belongs to, and the actor: a
+person, or ``cockpit health guard``), what (intent and action, service, environment,
+exact target, the requests, and the cluster context and server they went to) and how it
+ended (``RESULTS``, with the error in words).
 
-:func:`read_audit` reads it back, reporting (not failing on) lines that are not records.
+A write is on record before it leaves: a ``pending`` record (same ``id``) is written and
+fsynced before the first request is sent, and its outcome after the answer. A process
+killed in between leaves the ``pending`` record, which reads back as "sent, outcome
+unknown" — never nothing. The file is created with mode 0600 (its directory 0700); each
+record is one ``write`` to a file opened for appending, then fsynced, so a crash never
+leaves half a line and a record written is a record kept. Known secrets are masked in
+every field before it is written.
+
+:func:`read_audit` reads it back, one record per write (the outcome replaces its pending
+record), reporting (not failing on) lines that are not records.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import uuid
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
@@ -29,6 +37,17 @@ from cockpit.sources.errors import scrub
 PERSON = "person"
 #: The actor of the health guard's automatic aborts.
 HEALTH_GUARD = "cockpit health guard"
+
+#: How a write ended: ``pending`` (sent, no outcome recorded yet), ``ok`` (accepted),
+#: ``failed`` (the system said no: nothing changed), ``error`` (no clear answer: it may or
+#: may not have applied) or ``refused`` (cockpit sent nothing).
+RESULTS = ("pending", "ok", "failed", "error", "refused")
+PENDING = "pending"
+
+
+def new_id() -> str:
+    """A record id: the pending record and the outcome of one write share it."""
+    return uuid.uuid4().hex[:16]
 
 
 @dataclass(frozen=True)
@@ -45,6 +64,22 @@ class AuditRecord:
     error: str | None = None
     #: ``METHOD path`` of each request sent (bodies are in the plan; never headers).
     requests: tuple[str, ...] = ()
+    #: Shared by a write's ``pending`` record and its outcome.
+    id: str = ""
+    #: What the person asked for (``rollback``); ``action`` is what it meant (``abort``).
+    intent: str = ""
+    #: The kube context written to (Kubernetes writes).
+    context: str | None = None
+    #: The server the requests went to: the apiserver or GitLab's URL.
+    server: str = ""
+
+    @property
+    def outcome(self) -> str:
+        """The result in words for a person: a pending record is a write whose answer
+        was never recorded."""
+        if self.result == PENDING:
+            return "sent, outcome unknown"
+        return self.result
 
     def to_json(self) -> str:
         data = asdict(self)
@@ -71,6 +106,8 @@ class AuditRecord:
         values.setdefault("local_user", "")
         values.setdefault("gitlab_user", None)
         values.setdefault("target", "")
+        for name in ("id", "intent", "server"):
+            values[name] = str(values.get(name) or "")
         values["requests"] = tuple(str(r) for r in values.get("requests") or ())
         return cls(**values)
 
@@ -126,10 +163,12 @@ class AuditReading:
 
 
 def read_audit(path: Path) -> AuditReading:
-    """Every record of the log, oldest first; unreadable lines reported and skipped."""
+    """Every write of the log, oldest first, each once: an outcome takes its pending
+    record's place. Unreadable lines are reported and skipped."""
     if not path.exists():
         return AuditReading((), ())
     records: list[AuditRecord] = []
+    place: dict[str, int] = {}
     problems: list[str] = []
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, start=1):
@@ -137,7 +176,14 @@ def read_audit(path: Path) -> AuditReading:
             if not text:
                 continue
             try:
-                records.append(AuditRecord.from_json(text))
+                record = AuditRecord.from_json(text)
             except (ValueError, TypeError) as error:
                 problems.append(f"{path}: line {number}: {error}; skipped")
+                continue
+            if record.id and record.id in place:
+                records[place[record.id]] = record
+                continue
+            if record.id:
+                place[record.id] = len(records)
+            records.append(record)
     return AuditReading(tuple(records), tuple(problems))

@@ -54,7 +54,7 @@ class ActionContext:
     """See the module docstring.
 
     Give the ``engine`` (its configuration, sources and refresh are used) or the parts
-    one by one; ``audit`` defaults to the XDG audit log, masking the GitLab token.
+    one by one; ``audit`` defaults to the XDG audit log (or the configuration's ``audit_log``), masking the GitLab token.
     """
 
     def __init__(
@@ -78,7 +78,9 @@ class ActionContext:
         self.config: Config = config
         self.gitlab = gitlab if gitlab is not None else getattr(engine, "gitlab", None)
         self.kube = kube if kube is not None else getattr(engine, "kube", None)
-        self.audit = audit or AuditLog(audit_log_path(), secrets=secrets_of(config))
+        self.audit = audit or AuditLog(
+            config.audit_log or audit_log_path(), secrets=secrets_of(config)
+        )
         self.refresh: Callable[[EnvKey], None] = refresh or getattr(engine, "refresh", _ignore)
         #: ``--read-only`` (the configuration's own flags are read from ``config``).
         self.read_only = read_only

@@ -1,20 +1,26 @@
 """Make a plan exact (:func:`enrich`) and send it once (:func:`execute`).
 
-``enrich`` binds the plan to the configuration (GitLab project, kube context, full
-URLs), reads the live workload to compute the exact request (an undo's pod template
-comes from the live ReplicaSet), notes what changed since the snapshot, and runs the
-rollback safety check (issue 7.3) for every abort, undo and re-deploy: GitLab compares
-the TARGET commit with the CURRENT one, the migration files it lists are read and
-classified, and "rollback crosses N migrations (…)" lands in the warnings, strong when
-one is destructive.
+``enrich`` is two steps, so that the screen can offer an abort as soon as the cluster
+answered: :func:`enrich_live` binds the plan to the configuration (GitLab project, kube
+context, full URLs), reads the live workload to compute the exact request (an undo's
+pod template comes from the live ReplicaSet) and notes what changed since the snapshot;
+:func:`check_safety` runs the rollback safety check for every abort, undo and re-deploy:
+GitLab compares the TARGET commit with the CURRENT one, the migration files it lists are
+read and classified, and "rollback crosses N migrations (…)" lands in the warnings,
+strong when one is destructive.
 
 ``execute`` is the only place a write leaves cockpit. In order: the in-flight guard (a
-second execution of the same action on the same row while one runs is refused: a
-double press never writes twice, nor do a person and the health guard aborting at once), read-only (refused here, whatever the UI showed), the live
-re-check (the workload is read again; if what the action depends on moved — no longer
-paused, another step, aborted meanwhile, another revision — nothing is sent and the
-message says what changed), the writes (the plugin's 404 fallback for the status
-subresource), the engine refresh, and one audit record whatever the outcome.
+second execution of the same action on the same row while one runs is refused: a double
+press never writes twice, nor do a person and the health guard aborting at once),
+read-only (refused here, whatever the UI showed), the live re-check (the workload is read
+again; if what the action depends on moved — no longer paused, another step, aborted
+meanwhile, another revision — nothing is sent and the message says what changed; an
+abort of a rollout someone else aborted is satisfied, not failed), the ``pending`` audit
+record (written and fsynced before the first request leaves; when it cannot be written,
+nothing is sent), the writes (the plugin's 404 fallback for the status subresource), one
+refresh of the row, and the outcome's audit record. A write the system refused is
+``failed`` (nothing changed); one it did not answer clearly (5xx, timeout, dropped
+connection) is ``error``: it may or may not have applied, and is never retried blindly.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from cockpit.actions.audit import PERSON, AuditRecord, now_text
+from cockpit.actions.audit import PENDING, PERSON, AuditRecord, new_id, now_text
 from cockpit.actions.context import ActionContext
 from cockpit.actions.explain import explain
 from cockpit.actions.facts import WorkloadFacts, what_changed
@@ -112,6 +118,11 @@ async def _live_writes(
         if target.kind == "Rollout"
         else parse_deployment_workload(obj, replicasets)
     )
+    if plan.operation == "abort" and fresh.aborted:
+        raise Refusal(
+            f"{plan.key} is already aborted: all traffic is on the stable version",
+            satisfied=True,
+        )
     if plan.facts is not None:
         change = what_changed(plan.operation, plan.facts, WorkloadFacts.of(fresh))
         if change is not None:
@@ -131,9 +142,9 @@ async def _live_writes(
         writes = retry_writes(target)
     else:
         undo = (
-            rollout_undo(target, obj, replicasets)
+            rollout_undo(target, obj, replicasets, plan.to_revision)
             if target.kind == "Rollout"
-            else deployment_undo(target, obj, replicasets)
+            else deployment_undo(target, obj, replicasets, plan.to_revision)
         )
         if plan.undo_revision is not None and undo.revision != plan.undo_revision:
             raise Refusal(
@@ -149,24 +160,32 @@ async def _live_writes(
 
 
 async def enrich(plan: ActionPlan, ctx: ActionContext) -> ActionPlan:
-    """The plan made exact from the live systems (see the module docstring).
+    """The plan made exact from the live systems: :func:`enrich_live`, then
+    :func:`check_safety` (see the module docstring).
 
     Never raises for a system that does not answer: what could not be checked is said
     in the warnings.
     """
+    return await check_safety(await enrich_live(plan, ctx), ctx)
+
+
+async def enrich_live(plan: ActionPlan, ctx: ActionContext) -> ActionPlan:
+    """The plan bound to the configuration and checked against the live workload (one read
+    of the cluster, none of GitLab); ``safety_pending`` when :func:`check_safety` is still
+    to run. Also the re-check the confirm dialog makes just before it accepts ``y``."""
     service, env = ctx.row(plan.key)
-    warnings = list(plan.warnings)
-    severity = plan.severity
-    updates: dict[str, Any] = {}
+    warnings = [w for w in plan.warnings if not w.startswith(_LIVE_CHECK)]
+    updates: dict[str, Any] = {"stale": None}
     project = plan.project or service.gitlab_project
     if plan.operation in KUBE_OPERATIONS and plan.workload is not None:
         updates["workload"] = _workload(plan, env)
         try:
             writes, revision = await _live_writes(plan, ctx, env)
         except Refusal as refusal:
-            warnings.append(f"live check: {refusal.message}; confirming now sends nothing")
+            warnings.append(f"{_LIVE_CHECK}: {refusal.message}; confirming now sends nothing")
+            updates["stale"] = refusal.message
         except SourceError as error:
-            warnings.append(f"live check failed: {error.message}")
+            warnings.append(f"{_LIVE_CHECK} failed: {error.message}")
         else:
             updates |= {"writes": writes, "request": _lines(ctx, writes)}
             if revision is not None:
@@ -174,12 +193,33 @@ async def enrich(plan: ActionPlan, ctx: ActionContext) -> ActionPlan:
     elif plan.operation not in KUBE_OPERATIONS:
         writes = _gitlab_writes(plan, project)
         updates |= {"project": project, "writes": writes, "request": _lines(ctx, writes)}
-    if plan.operation in ROLLBACKS:
-        found, strong = await _migration_warnings(plan, ctx, service, project)
-        warnings.extend(found)
-        if strong:
-            severity = "strong"
-    return replace(plan, warnings=tuple(warnings), severity=severity, exact=True, **updates)
+    pending = plan.operation in ROLLBACKS and not plan.exact
+    return replace(
+        plan,
+        warnings=tuple(warnings),
+        exact=True,
+        safety_pending=pending or plan.safety_pending,
+        **updates,
+    )
+
+
+async def check_safety(plan: ActionPlan, ctx: ActionContext) -> ActionPlan:
+    """The rollback safety check's warnings added to the plan (a no-op for other plans)."""
+    if not plan.safety_pending:
+        return plan
+    service, _ = ctx.row(plan.key)
+    project = plan.project or service.gitlab_project
+    found, strong = await _migration_warnings(plan, ctx, service, project)
+    return replace(
+        plan,
+        warnings=(*plan.warnings, *found),
+        severity="strong" if strong else plan.severity,
+        safety_pending=False,
+    )
+
+
+#: How warnings of the live check begin (replaced, not added to, by each re-check).
+_LIVE_CHECK = "live check"
 
 
 async def _migration_warnings(
@@ -241,13 +281,8 @@ async def execute(plan: ActionPlan, ctx: ActionContext, *, actor: str = PERSON) 
     # abort are the same write.
     doing = plan.operation or plan.intent
     if not ctx.claim(plan.key, doing):
-        return await _finish(
-            plan,
-            ctx,
-            actor,
-            "refused",
-            f"{plan.title}: already being sent; this press sent nothing",
-            (),
+        return await _Record(plan, ctx, actor).finish(
+            "refused", f"{plan.title}: already being sent; this press sent nothing"
         )
     try:
         return await _execute(plan, ctx, actor)
@@ -257,39 +292,44 @@ async def execute(plan: ActionPlan, ctx: ActionContext, *, actor: str = PERSON) 
 
 async def _execute(plan: ActionPlan, ctx: ActionContext, actor: str) -> ActionResult:
     ctx.look_up_gitlab_user()
+    record = _Record(plan, ctx, actor)
     reason = ctx.read_only_reason(plan.key) or plan.read_only
     if reason:
-        return await _finish(plan, ctx, actor, "refused", f"{plan.title} refused: {reason}", ())
+        return await record.finish("refused", f"{plan.title} refused: {reason}")
     try:
         service, env = ctx.row(plan.key)
     except UsageError as error:
-        return await _finish(plan, ctx, actor, "refused", f"{error}: nothing was sent", ())
+        return await record.finish("refused", f"{error}: nothing was sent")
     project = plan.project or service.gitlab_project
     revision = plan.undo_revision
     if plan.operation in KUBE_OPERATIONS:
         try:
             writes, live_revision = await _live_writes(plan, ctx, env)
         except Refusal as refusal:
-            return await _finish(
-                plan, ctx, actor, "refused", f"{refusal.message}; nothing was sent", ()
+            return await record.finish(
+                "refused", f"{refusal.message}; nothing was sent", satisfied=refusal.satisfied
             )
         except SourceError as error:
             message = (
                 f"{error.message}; cockpit could not re-read {plan.workload} before writing, "
                 "so nothing was sent"
             )
-            return await _finish(plan, ctx, actor, "failed", message, ())
+            return await record.finish("failed", message)
         revision = live_revision or revision
     else:
         if ctx.gitlab is None:
-            return await _finish(
-                plan, ctx, actor, "refused", "GitLab is not configured: nothing was sent", ()
-            )
+            return await record.finish("refused", "GitLab is not configured: nothing was sent")
         writes = _gitlab_writes(plan, project)
     if not writes:
-        return await _finish(
-            plan, ctx, actor, "refused", f"{plan.title}: there is nothing to send", ()
+        return await record.finish("refused", f"{plan.title}: there is nothing to send")
+    try:
+        await record.pending(_lines(ctx, writes))
+    except OSError as error:
+        message = (
+            f"the audit log {ctx.audit.path} cannot be written ({error.strerror}): cockpit "
+            "sends no write it cannot record; nothing was sent"
         )
+        return await record.finish("refused", message)
     sent: list[str] = []
     answer: Any = None
     for write in writes:
@@ -299,10 +339,16 @@ async def _execute(plan: ActionPlan, ctx: ActionContext, actor: str) -> ActionRe
             sent.append(request_line(write.request))
             message = explain(error, plan, write, project=project, sent_before=len(sent) - 1)
             ctx.refresh(plan.key)  # whatever reached the system, the row must show it
-            return await _finish(plan, ctx, actor, "failed", message, tuple(sent))
+            result = "error" if _outcome_unknown(error) else "failed"
+            return await record.finish(result, message, tuple(sent))
         sent.append(line)
     ctx.refresh(plan.key)
-    return await _finish(plan, ctx, actor, "ok", _done(plan, answer, revision), tuple(sent))
+    return await record.finish("ok", _done(plan, answer, revision), tuple(sent))
+
+
+def _outcome_unknown(error: SourceError) -> bool:
+    """No clear answer (no status, 5xx, 408): the write may or may not have applied."""
+    return error.status is None or error.status >= 500 or error.status == 408
 
 
 async def _send(
@@ -368,30 +414,63 @@ def _done(plan: ActionPlan, answer: Any, revision: int | None) -> str:
     return template.format(**values)
 
 
-async def _finish(
-    plan: ActionPlan,
-    ctx: ActionContext,
-    actor: str,
-    result: str,
-    message: str,
-    sent: tuple[str, ...],
-) -> ActionResult:
-    record = AuditRecord(
-        time=now_text(ctx.wall_clock()),
-        actor=actor,
-        local_user=ctx.local_user,
-        gitlab_user=await ctx.gitlab_user(),
-        action=plan.operation or plan.intent,
-        service=plan.key.service,
-        environment=plan.key.environment,
-        target=plan.audit_target,
-        result=result,
-        error=None if result == "ok" else message,
-        requests=tuple(line.split("  ", 1)[0] for line in sent),
-    )
-    try:
-        written = await ctx.audit.append(record)
-    except OSError as error:
-        message += f" (and the audit log {ctx.audit.path} could not be written: {error.strerror})"
-        written = record
-    return ActionResult(ok=result == "ok", message=message, audit=written, sent=sent)
+class _Record:
+    """The audit records of one execution: ``pending`` before the first request leaves,
+    then the outcome under the same id (or only the outcome, when nothing was sent)."""
+
+    def __init__(self, plan: ActionPlan, ctx: ActionContext, actor: str) -> None:
+        self.plan = plan
+        self.ctx = ctx
+        self.actor = actor
+        self.id = new_id()
+        self.requests: tuple[str, ...] = ()
+
+    async def _make(self, result: str, error: str | None) -> AuditRecord:
+        plan, ctx = self.plan, self.ctx
+        workload = plan.workload
+        context = workload.context if workload is not None else None
+        source = "kubernetes" if plan.operation in KUBE_OPERATIONS else "gitlab"
+        return AuditRecord(
+            time=now_text(ctx.wall_clock()),
+            actor=self.actor,
+            local_user=ctx.local_user,
+            gitlab_user=await ctx.gitlab_user(),
+            action=plan.operation or plan.intent,
+            service=plan.key.service,
+            environment=plan.key.environment,
+            target=plan.audit_target,
+            result=result,
+            error=error,
+            requests=self.requests,
+            id=self.id,
+            intent=plan.intent,
+            context=context if source == "kubernetes" else None,
+            server=ctx.base_url(source, context),
+        )
+
+    async def pending(self, lines: tuple[str, ...]) -> None:
+        """On record before anything leaves: OSError when the log cannot be written."""
+        self.requests = tuple(line.split("  ", 1)[0] for line in lines)
+        await self.ctx.audit.append(await self._make(PENDING, None))
+
+    async def finish(
+        self,
+        result: str,
+        message: str,
+        sent: tuple[str, ...] = (),
+        *,
+        satisfied: bool = False,
+    ) -> ActionResult:
+        if sent:
+            self.requests = tuple(line.split("  ", 1)[0] for line in sent)
+        record = await self._make(result, None if result == "ok" else message)
+        try:
+            written = await self.ctx.audit.append(record)
+        except OSError as error:
+            message += (
+                f" (and the audit log {self.ctx.audit.path} could not be written: {error.strerror})"
+            )
+            written = record
+        return ActionResult(
+            ok=result == "ok", message=message, audit=written, sent=sent, satisfied=satisfied
+        )

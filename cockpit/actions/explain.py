@@ -83,9 +83,10 @@ def explain(
             return f"{base}: it no longer exists, or the token cannot see it; {nothing}"
         if status == 409:
             return f"{base}: it changed meanwhile; {nothing} — look again and retry"
-    if status is None or status >= 500:
+    if status is None or status >= 500 or status == 408:
+        system = "the cluster" if error.source is SourceName.KUBE else "GitLab"
         return (
-            f"{base}; cockpit cannot tell whether the write was applied: look at the row "
-            "before trying again"
+            f"{base}; it may or may not have applied: {system} did not answer clearly; "
+            "cockpit does not send it again by itself: look at the row before trying again"
         )
     return f"{base}; {nothing}"

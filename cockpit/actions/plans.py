@@ -32,9 +32,14 @@ INTENTS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class NoAction:
-    """The key does nothing here; ``reason`` says why, in words."""
+    """The key does nothing here; ``reason`` says why, in words.
+
+    ``satisfied``: what the key asks for is already so (a rollback of a rollout already
+    aborted to its stable version): not an error, and nothing to send.
+    """
 
     reason: str
+    satisfied: bool = False
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,9 @@ class ActionPlan:
     facts: WorkloadFacts | None = None
     #: Undo: the revision the dialog names.
     undo_revision: int | None = None
+    #: Undo to this revision, named by the person (0: the previous one, as kubectl's
+    #: ``--to-revision`` default).
+    to_revision: int = 0
     #: GitLab project path (None until bound to the configuration).
     project: str | None = None
     #: Job or flag the action is about.
@@ -84,6 +92,17 @@ class ActionPlan:
     audit_target: str = ""
     #: True once :func:`cockpit.actions.enrich` read the live objects: ``request`` is exact.
     exact: bool = False
+    #: The live check found the workload moved: why confirming now would send nothing.
+    stale: str | None = None
+    #: The rollback safety check (GitLab: the migrations crossed) is still to run.
+    safety_pending: bool = False
+
+    @property
+    def safety_decides(self) -> bool:
+        """Whether the rollback safety check can change the decision, so confirming waits
+        for it: an undo or a re-deploy goes back to older code for good; an abort only sends
+        traffic back to the stable version that already runs, so it never waits."""
+        return self.operation in ("undo", "redeploy")
 
 
 @dataclass(frozen=True)
@@ -95,8 +114,10 @@ class ActionResult:
     audit: AuditRecord
     #: The requests actually sent (empty when nothing left cockpit).
     sent: tuple[str, ...] = ()
+    #: Nothing was sent because what was asked is already so (someone else did it).
+    satisfied: bool = False
 
     @property
     def result(self) -> str:
-        """``ok`` | ``failed`` | ``refused``, as audited."""
+        """One of :data:`cockpit.actions.audit.RESULTS`, as audited."""
         return self.audit.result

@@ -51,11 +51,16 @@ KUBECTL_UNDO_KEEPS = (
 
 
 class Refusal(Exception):
-    """The action cannot be done on the object as it is; the message says why (and what to do)."""
+    """The action cannot be done on the object as it is; the message says why (and what to do).
 
-    def __init__(self, message: str) -> None:
+    ``satisfied``: what the action was for is already true (an abort of a rollout that is
+    aborted): nothing to send, and nothing went wrong.
+    """
+
+    def __init__(self, message: str, *, satisfied: bool = False) -> None:
         super().__init__(message)
         self.message = message
+        self.satisfied = satisfied
 
 
 @dataclass(frozen=True)

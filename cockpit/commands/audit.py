@@ -1,7 +1,11 @@
 """``cockpit audit [--json]``: the audit log, as a table or one JSON object per line.
 
-Reads ``$XDG_STATE_HOME/cockpit/audit.jsonl``. A line that is not a record is reported
-on stderr and skipped; the others are printed. Exit 0 (also when the log is empty).
+Reads the configuration's ``audit_log`` when a configuration is found (``--config``,
+``$COCKPIT_CONFIG``, …; the simulator's keeps its own log), else
+``$XDG_STATE_HOME/cockpit/audit.jsonl``. One line per write: a write whose outcome was
+never recorded (the process was killed while it was in flight) shows as "sent, outcome
+unknown". A line that is not a record is reported on stderr and skipped; the others are
+printed. Exit 0 (also when the log is empty).
 """
 
 from __future__ import annotations
@@ -9,16 +13,31 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, TextIO
 
 COLUMNS = ("TIME", "RESULT", "ACTION", "ROW", "WHO", "TARGET / ERROR")
 
 
-def run(args: argparse.Namespace) -> int:
-    from cockpit.actions.audit import read_audit
+def audit_path(config_path: str | None) -> Path:
+    """The log to read: the configuration's ``audit_log``, or the XDG default."""
+    from cockpit.config import find, load
+    from cockpit.errors import ConfigError
     from cockpit.locations import audit_log_path
 
-    path = audit_log_path()
+    try:
+        find(config_path)
+    except ConfigError:
+        if config_path is not None:
+            raise
+        return audit_log_path()
+    return load(config_path).audit_log or audit_log_path()
+
+
+def run(args: argparse.Namespace) -> int:
+    from cockpit.actions.audit import read_audit
+
+    path = audit_path(getattr(args, "config", None))
     reading = read_audit(path)
     for problem in reading.problems:
         print(f"cockpit: {problem}", file=sys.stderr)
@@ -45,7 +64,7 @@ def rows(records: Sequence[Any]) -> list[tuple[str, ...]]:
     return [
         (
             record.time.replace("T", " ")[:19],
-            record.result,
+            record.outcome,
             record.action,
             f"{record.service}/{record.environment}",
             who(record),

@@ -75,7 +75,7 @@ class SimProcess:
         return wait_until(reacted, timeout=30, message="the controller to abort the canary")
 
     def audit(self) -> list[dict[str, Any]]:
-        done = self.cockpit("audit", "--json")
+        done = self.cockpit("audit", "--json", "--config", self.config)
         assert done.returncode == 0, done.stderr
         return [json.loads(line) for line in done.stdout.splitlines()]
 

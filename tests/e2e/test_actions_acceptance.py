@@ -36,8 +36,12 @@ def test_rollback_from_the_shell_aborts_the_bad_canary_and_is_audited_once(
             "checkout",
             "production",
         )
+        # The simulated world's writes stay in its own log, naming the cluster acted on.
+        assert record["context"] == "cockpit-sim"
+        assert record["server"].startswith("https://127.0.0.1:")
+        assert not (tmp_path / "state" / "cockpit" / "audit.jsonl").exists()
         token = (world.directory / "gitlab-token").read_text().strip()
-        assert token not in (tmp_path / "state" / "cockpit" / "audit.jsonl").read_text()
+        assert token not in (world.directory / "audit.jsonl").read_text()
 
 
 def test_the_same_rollback_read_only_exits_non_zero_and_changes_nothing(tmp_path: Path) -> None:

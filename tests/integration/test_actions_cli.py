@@ -51,9 +51,9 @@ def world(tmp_path: Path) -> Iterator[World]:
         running.background.stop()
 
 
-def audit_records(capsys: pytest.CaptureFixture[str]) -> list[dict]:  # type: ignore[type-arg]
+def audit_records(capsys: pytest.CaptureFixture[str], config: str) -> list[dict]:  # type: ignore[type-arg]
     capsys.readouterr()
-    assert cli.main(["audit", "--json"]) == 0
+    assert cli.main(["audit", "--json", "--config", config]) == 0
     return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
 
 
@@ -74,7 +74,7 @@ def test_rollback_with_yes_aborts_the_canary_and_is_audited_once(
     ]
     status = world.rollout()["status"]
     assert status["abort"] is True and status["canary"]["weights"]["canary"]["weight"] == 0
-    (record,) = audit_records(capsys)
+    (record,) = audit_records(capsys, world.config)
     assert (record["action"], record["result"], record["gitlab_user"]) == ("abort", "ok", "oncall")
 
 
@@ -94,7 +94,7 @@ def test_dry_run_prints_the_exact_request_and_sends_nothing(
     assert lines[request + 3] == '  {"status":{"abort":true}}'
     assert lines[-1] == "dry run: nothing was sent"
     assert world.writes() == []
-    assert audit_records(capsys) == []
+    assert audit_records(capsys, world.config) == []
 
 
 def test_read_only_exits_1_changes_nothing_and_audits_the_refusal(
@@ -117,7 +117,7 @@ def test_read_only_exits_1_changes_nothing_and_audits_the_refusal(
     assert "refused: read-only mode (--read-only)" in err
     assert world.writes() == []
     assert "abort" not in world.rollout()["status"]
-    (record,) = audit_records(capsys)
+    (record,) = audit_records(capsys, world.config)
     assert record["result"] == "refused"
     # --read-only before the subcommand works too
     assert (

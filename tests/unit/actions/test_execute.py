@@ -136,14 +136,15 @@ async def test_a_failure_after_the_first_write_says_what_was_accepted(tmp_path: 
     assert len(result.audit.requests) == 2
 
 
-async def test_a_timeout_says_cockpit_cannot_tell_whether_it_was_applied(tmp_path: Path) -> None:
+async def test_a_timeout_is_an_error_that_may_or_may_not_have_applied(tmp_path: Path) -> None:
     timeout = SourceError(SourceName.KUBE, "timed out after 10 s talking to the apiserver")
     ctx = context(tmp_path, FakeKube(rollout_object(), failures={"status": timeout}))
     result = await execute(promote_plan(ctx), ctx)
-    assert result.audit.result == "failed"
-    assert result.message.endswith(
-        "cockpit cannot tell whether the write was applied: look at the row before trying again"
-    )
+    assert result.audit.result == "error"
+    assert "it may or may not have applied: the cluster did not answer clearly" in result.message
+    assert result.message.endswith("look at the row before trying again")
+    # Recorded once: the pending record and its outcome read back as one write.
+    assert [r.result for r in read_audit(ctx.audit.path).records] == ["error"]
 
 
 async def test_the_record_is_written_even_when_gitlab_cannot_name_the_user(tmp_path: Path) -> None:
@@ -164,13 +165,15 @@ async def test_the_record_says_when_it_was_done_by_the_wall_clock(tmp_path: Path
     assert record.time == "2026-11-26T03:00:00.000Z"
 
 
-async def test_an_unwritable_audit_log_does_not_hide_the_result(tmp_path: Path) -> None:
-    ctx = context(tmp_path, FakeKube(rollout_object()))
+async def test_a_write_that_cannot_be_recorded_is_not_sent(tmp_path: Path) -> None:
+    kube = FakeKube(rollout_object())
+    ctx = context(tmp_path, kube)
     ctx.audit = AuditLog(tmp_path / "audit.jsonl" / "not-a-directory" / "audit.jsonl")
     (tmp_path / "audit.jsonl").write_text("")
     result = await execute(promote_plan(ctx), ctx)
-    assert result.ok
-    assert "could not be written" in result.message
+    assert not result.ok and result.sent == ()
+    assert kube.patches == []
+    assert "cannot be written" in result.message and "nothing was sent" in result.message
 
 
 async def test_a_plan_made_without_configuration_is_bound_when_executed(tmp_path: Path) -> None:
