@@ -151,8 +151,21 @@ def _add_dora_args(parser: argparse.ArgumentParser) -> None:
     _add_command_config(parser)
 
 
-def _action_args(*, full: bool) -> Callable[[argparse.ArgumentParser], None]:
-    """Arguments of promote, rollback and abort (``--full`` only for promote)."""
+def _revision(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a revision number: {text[:40]!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"a revision number is 1 or more, got {number}")
+    return number
+
+
+def _action_args(
+    *, full: bool, rollback: bool = False
+) -> Callable[[argparse.ArgumentParser], None]:
+    """Arguments of promote, rollback and abort (``--full`` only for promote,
+    ``--to-revision`` only for rollback)."""
 
     def add(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("service", metavar="SERVICE", help="a service of the configuration")
@@ -164,6 +177,14 @@ def _action_args(*, full: bool) -> Callable[[argparse.ArgumentParser], None]:
                 "--full",
                 action="store_true",
                 help="full promotion: skip every remaining step, pause and analysis",
+            )
+        if rollback:
+            parser.add_argument(
+                "--to-revision",
+                type=_revision,
+                metavar="N",
+                help="undo to revision N (as kubectl argo rollouts undo --to-revision), "
+                "also past an abort",
             )
         parser.add_argument(
             "--yes", action="store_true", help="send without asking (required without a terminal)"
@@ -242,7 +263,7 @@ COMMANDS: tuple[Command, ...] = (
         "rollback",
         "abort the rollout in flight, undo to the previous revision, or re-deploy the "
         "previous GitLab deployment",
-        _action_args(full=False),
+        _action_args(full=False, rollback=True),
         "cockpit.commands.actions:rollback",
     ),
     Command(

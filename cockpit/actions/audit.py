@@ -22,10 +22,14 @@ record), reporting (not failing on) lines that are not records.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
+import fcntl
 import json
 import os
+import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,6 +47,12 @@ HEALTH_GUARD = "cockpit health guard"
 #: may not have applied) or ``refused`` (cockpit sent nothing).
 RESULTS = ("pending", "ok", "failed", "error", "refused")
 PENDING = "pending"
+
+
+#: How long a write waits for another cockpit's write on the same log, and how often
+#: it looks.
+LOCK_WAIT = 30.0
+LOCK_POLL = 0.05
 
 
 def new_id() -> str:
@@ -153,6 +163,35 @@ class AuditLog:
     async def append(self, record: AuditRecord) -> AuditRecord:
         """Write one record without blocking the event loop; the record as written."""
         return await asyncio.to_thread(self.append_now, record)
+
+    @contextlib.asynccontextmanager
+    async def exclusive(self, wait: float = LOCK_WAIT) -> AsyncIterator[None]:
+        """Hold the log's write lock (an ``flock`` on ``<log>.lock``) for one write, from
+        its live re-check to its outcome: two cockpits sharing this log (two terminals of
+        one person on a bastion) then never both send what one intention asked for — the
+        second re-checks after the first's write landed. OSError when it cannot be had
+        within ``wait`` seconds (another cockpit's write is stuck)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        lock = self.path.with_name(self.path.name + ".lock")
+        descriptor = os.open(lock, os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            deadline = time.monotonic() + wait
+            while True:
+                try:
+                    fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise OSError(
+                            errno.EWOULDBLOCK, f"another cockpit holds {lock} for a write"
+                        ) from None
+                    await asyncio.sleep(LOCK_POLL)
+            try:
+                yield
+            finally:
+                fcntl.flock(descriptor, fcntl.LOCK_UN)
+        finally:
+            os.close(descriptor)
 
 
 @dataclass(frozen=True)

@@ -84,16 +84,20 @@ def plan(
     env: EnvironmentConfig | None = None,
     service: ServiceConfig | None = None,
     now: datetime | None = None,
+    to_revision: int = 0,
 ) -> ActionPlan | NoAction:
     """The plan for ``intent`` on this row, or why the key does nothing here.
 
     ``env`` and ``service`` (the row's configuration) make the plan exact: the kube
     context and the GitLab project path. Without them the GitLab path shows ``:id``
-    until ``enrich`` binds it.
+    until ``enrich`` binds it. ``to_revision`` (rollback only) names the revision to undo
+    to, as ``kubectl argo rollouts undo --to-revision`` does.
     """
     if intent not in INTENTS:
         return NoAction(f"unknown action {intent!r}; one of: {', '.join(INTENTS)}")
-    row = _Row(state, env, service, now or datetime.now(UTC))
+    if to_revision and intent != "rollback":
+        return NoAction(f"a revision can be named for a rollback only, not for {intent}")
+    row = _Row(state, env, service, now or datetime.now(UTC), to_revision)
     outcome = _BUILDERS[intent](row, job, flag)
     if isinstance(outcome, NoAction) or not read_only:
         return outcome
@@ -110,6 +114,7 @@ class _Row:
     env: EnvironmentConfig | None
     service: ServiceConfig | None
     now: datetime
+    to_revision: int = 0
 
     @property
     def key(self) -> EnvKey:
@@ -256,7 +261,7 @@ def _promote(row: _Row, job: Job | None, flag: FeatureFlag | None) -> ActionPlan
         if rollout.aborted:
             return NoAction(
                 f"{key} was aborted: promote does not apply; R retries the rollout, "
-                "P promotes it fully, r rolls back to the stable revision"
+                "P promotes it fully; traffic is on the stable version already"
             )
         if rollout.preview_ready:
             return _switch(row, rollout)
@@ -465,12 +470,30 @@ def _rollback(row: _Row, job: Job | None, flag: FeatureFlag | None) -> ActionPla
     rollout = row.state.rollout
     if rollout is None:
         if not _cluster_link(row):
+            if row.to_revision:
+                return NoAction(
+                    f"{row.key} has no cluster workload: a revision can be named for an undo "
+                    "in the cluster only"
+                )
             return _redeploy(row)
         error = row.state.source(SourceName.KUBE).last_error
         return NoAction(
             f"the workload of {row.key} is not known yet"
             + (f" (Kubernetes: {error})" if error else "")
             + ": rollback needs it; try again when Kubernetes answers"
+        )
+    if row.to_revision:
+        return _undo(row, rollout)
+    if rollout.kind == "Rollout" and rollout.aborted:
+        # One intention is one write: the abort already sent traffic back to stable. Going
+        # further back is a separate request that names its revision.
+        at = f" {when(rollout.aborted_at, row.now)}" if rollout.aborted_at else ""
+        return NoAction(
+            f"{row.key} is already rolled back: it was aborted{at} and all traffic is on the "
+            "stable version; nothing was sent. R retries the rollout; to undo to an earlier "
+            f"revision, name it: cockpit rollback {row.key.service} --env "
+            f"{row.key.environment} --to-revision N",
+            satisfied=True,
         )
     if rollout.kind == "Rollout" and rollout.in_progress:
         return _abort(row, rollout, "rollback")
@@ -487,7 +510,8 @@ def _abort_intent(row: _Row, job: Job | None, flag: FeatureFlag | None) -> Actio
     if rollout.aborted:
         at = f" {when(rollout.aborted_at, row.now)}" if rollout.aborted_at else ""
         return NoAction(
-            f"{row.key} is already aborted{at}: R retries it, r rolls back to the stable revision"
+            f"{row.key} is already aborted{at}: all traffic is on the stable version; R retries it",
+            satisfied=True,
         )
     if not rollout.in_progress:
         return NoAction(f"nothing is rolling out on {row.key}: abort does not apply")
@@ -543,7 +567,16 @@ def _undo(row: _Row, rollout: Rollout) -> ActionPlan | NoAction:
             "you cannot rollback a paused deployment; resume it first with "
             f"'kubectl rollout resume deployment/{rollout.name}' and try again"
         )
-    target = previous_revision(rollout.revisions)
+    if row.to_revision:
+        target = next((r for r in rollout.revisions if r.number == row.to_revision), None)
+        if target is None:
+            known = ", ".join(str(r.number) for r in rollout.revisions) or "none"
+            return NoAction(
+                f"unable to find specified revision {row.to_revision} in the history of "
+                f"{key} (revisions: {known})"
+            )
+    else:
+        target = previous_revision(rollout.revisions)
     if target is None:
         return NoAction(
             f"no rollout history found for {rollout.kind.lower()} {rollout.name!r}: there is "
@@ -600,6 +633,7 @@ def _undo(row: _Row, rollout: Rollout) -> ActionPlan | NoAction:
         changes=tuple(changes),
         request=(line,),
         undo_revision=target.number,
+        to_revision=row.to_revision,
         audit_target=_revision_target(rollout, target),
         **_shas(row, current, target),
         **_workload(row, rollout),

@@ -146,6 +146,7 @@ class ActionContext:
         job: Job | None = None,
         flag: FeatureFlag | None = None,
         read_only: bool = False,
+        to_revision: int = 0,
     ) -> ActionPlan | NoAction:
         """:func:`cockpit.actions.plan` for this row's configuration and read-only rules."""
         service, env = self.row(state.key)
@@ -159,6 +160,7 @@ class ActionContext:
             env=env,
             service=service,
             now=self.clock(),
+            to_revision=to_revision,
         )
 
     # ------------------------------------------------------------------ the in-flight guard

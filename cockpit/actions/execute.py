@@ -11,7 +11,9 @@ strong when one is destructive.
 
 ``execute`` is the only place a write leaves cockpit. In order: the in-flight guard (a
 second execution of the same action on the same row while one runs is refused: a double
-press never writes twice, nor do a person and the health guard aborting at once),
+press never writes twice, nor do a person and the health guard aborting at once), the
+audit log's write lock (two cockpits sharing the log write one after the other, so the
+second's re-check sees the first's write),
 read-only (refused here, whatever the UI showed), the live re-check (the workload is read
 again; if what the action depends on moved — no longer paused, another step, aborted
 meanwhile, another revision — nothing is sent and the message says what changed; an
@@ -26,6 +28,7 @@ connection) is ``error``: it may or may not have applied, and is never retried b
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -285,7 +288,16 @@ async def execute(plan: ActionPlan, ctx: ActionContext, *, actor: str = PERSON) 
             "refused", f"{plan.title}: already being sent; this press sent nothing"
         )
     try:
-        return await _execute(plan, ctx, actor)
+        async with contextlib.AsyncExitStack() as stack:
+            try:
+                await stack.enter_async_context(ctx.audit.exclusive())
+            except OSError as error:  # another cockpit's write is stuck, or no log at all
+                return await _Record(plan, ctx, actor).finish(
+                    "refused",
+                    f"the audit log's lock cannot be had ({error.strerror or error}): "
+                    "nothing was sent; try again",
+                )
+            return await _execute(plan, ctx, actor)
     finally:
         ctx.release(plan.key, doing)
 
@@ -323,7 +335,7 @@ async def _execute(plan: ActionPlan, ctx: ActionContext, actor: str) -> ActionRe
     if not writes:
         return await record.finish("refused", f"{plan.title}: there is nothing to send")
     try:
-        await record.pending(_lines(ctx, writes))
+        await record.pending(tuple(request_line(w.request) for w in writes))
     except OSError as error:
         message = (
             f"the audit log {ctx.audit.path} cannot be written ({error.strerror}): cockpit "

@@ -10,9 +10,10 @@ revisions, deployments, health) for the screen and the command line.
 
 Confirmation: ``--yes``, or ``[y/N]`` on a terminal; without a terminal and without
 ``--yes`` nothing is sent (exit 2). ``--dry-run`` prints the exact request(s) and the
-warnings and sends nothing. Exit 0 when the write was accepted, 1 when it was refused
-(read-only, state moved, the system said no, the key does nothing here), 2 on usage
-and configuration errors.
+warnings and sends nothing. Exit 0 when the write was accepted or what was asked is
+already so (a rollback of a rollout already aborted: nothing is sent; going further back
+is ``--to-revision N``), 1 when it was refused (read-only, state moved, the system said
+no, the key does nothing here), 2 on usage and configuration errors.
 """
 
 from __future__ import annotations
@@ -72,12 +73,20 @@ def run(args: argparse.Namespace, intent: str) -> int:
             read_only=bool(getattr(args, "read_only", False)),
             yes=bool(args.yes),
             dry_run=bool(args.dry_run),
+            to_revision=int(getattr(args, "to_revision", None) or 0),
         )
     )
 
 
 async def _act(
-    config: Any, key: Any, intent: str, *, read_only: bool, yes: bool, dry_run: bool
+    config: Any,
+    key: Any,
+    intent: str,
+    *,
+    read_only: bool,
+    yes: bool,
+    dry_run: bool,
+    to_revision: int = 0,
 ) -> int:
     from cockpit.actions import ActionContext, NoAction, enrich, execute
     from cockpit.engine import Engine
@@ -88,8 +97,11 @@ async def _act(
     try:
         await engine.wait_ready(READY_TIMEOUT)
         state = engine.states[key]
-        outcome = ctx.plan(state, intent)
+        outcome = ctx.plan(state, intent, to_revision=to_revision)
         if isinstance(outcome, NoAction):
+            if outcome.satisfied:
+                print(outcome.reason)
+                return EXIT_OK
             print(f"cockpit: {outcome.reason}", file=sys.stderr)
             return EXIT_REFUSED
         plan = await enrich(outcome, ctx)
@@ -112,7 +124,7 @@ async def _act(
         result = await execute(plan, ctx)
     finally:
         await engine.stop()
-    if result.ok:
+    if result.ok or result.satisfied:
         print(result.message)
         return EXIT_OK
     print(f"cockpit: {result.message}", file=sys.stderr)

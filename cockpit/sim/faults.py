@@ -40,20 +40,27 @@ class Fault:
     * ``rate_limit``: 429 with ``Retry-After: retry_after`` (and GitLab's RateLimit-* headers).
     * ``latency``: every response is delayed by ``seconds`` (real seconds).
     * ``unauthorized`` / ``forbidden``: 401 / 403 on every request.
+
+    ``writes_only``: the fault hits requests that may change the world and leaves reads
+    alone (a slow admission webhook, a write path failing while reads are served).
     """
 
     kind: str
     status: int = 503
     retry_after: int = 5
     seconds: float = 0.0
+    writes_only: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"unknown fault kind {self.kind!r}; one of {', '.join(KINDS)}")
 
+    def hits(self, method: str) -> bool:
+        return not self.writes_only or method not in ("GET", "HEAD", "OPTIONS")
+
     @classmethod
     def from_json(cls, data: dict[str, object]) -> Fault:
-        allowed = {"kind", "status", "retry_after", "seconds"}
+        allowed = {"kind", "status", "retry_after", "seconds", "writes_only"}
         unknown = set(data) - allowed
         if unknown:
             raise ValueError(f"unknown fault fields {sorted(unknown)}")
@@ -140,7 +147,7 @@ def fault_middleware(
             RecordedRequest(api, request.method, path, query, content_type, body, received)
         )
         fault = faults.get(api)
-        if fault is None:
+        if fault is None or not fault.hits(request.method):
             return await handler(request)
         if fault.kind == "latency":
             await asyncio.sleep(fault.seconds)

@@ -32,6 +32,36 @@ class SimProcess:
         env.pop("COCKPIT_CONFIG", None)
         return env
 
+    def admin(self, method: str, path: str, body: Any = None) -> Any:
+        """The simulator's admin API (``$COCKPIT_SIM_ADMIN/...``): faults, the requests it received."""
+        import httpx
+
+        env = dict(
+            line.split("=", 1)
+            for line in (self.directory / "env").read_text().splitlines()
+            if "=" in line
+        )
+        answer = httpx.request(
+            method, env["COCKPIT_SIM_ADMIN"].rstrip("/") + path, json=body, timeout=10
+        )
+        answer.raise_for_status()
+        return answer.json()
+
+    def writes_received(self) -> list[dict[str, Any]]:
+        return self.admin("GET", "/requests?writes=1")
+
+    def start_cockpit(self, *args: str) -> subprocess.Popen[str]:
+        """A cockpit command left running (the test signals it)."""
+        return subprocess.Popen(
+            [sys.executable, "-m", "cockpit", *args],
+            cwd=REPO,
+            env=self.environ(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
     def cockpit(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "cockpit", *args],

@@ -150,11 +150,25 @@ def test_r_on_a_finished_rollout_undoes_to_the_previous_revision() -> None:
     assert "switches back without canary steps" not in undo.summary
 
 
-def test_r_on_an_aborted_canary_undoes_to_stable_without_canary_steps() -> None:
+def test_r_on_an_aborted_canary_is_already_done_and_sends_nothing() -> None:
     aborted = canary(aborted=True, paused=False, pause_reasons=(), phase="Degraded")
-    undo = a_plan(state(rollout=aborted), "rollback")
-    assert undo.operation == "undo" and undo.undo_revision == 33
+    outcome = make(state(rollout=aborted), "rollback")
+    assert isinstance(outcome, NoAction) and outcome.satisfied
+    assert outcome.reason.startswith("checkout/production is already rolled back")
+    assert "--to-revision N" in outcome.reason
+
+
+def test_an_undo_past_an_abort_names_its_revision_and_skips_the_canary_steps() -> None:
+    aborted = canary(aborted=True, paused=False, pause_reasons=(), phase="Degraded")
+    undo = a_plan(state(rollout=aborted), "rollback", to_revision=33)
+    assert undo.operation == "undo" and undo.undo_revision == 33 and undo.to_revision == 33
     assert "switches back without canary steps" in undo.summary
+
+
+def test_a_revision_that_is_not_in_the_history_is_refused_with_the_known_ones() -> None:
+    outcome = make(state(rollout=finished()), "rollback", to_revision=7)
+    assert isinstance(outcome, NoAction) and not outcome.satisfied
+    assert outcome.reason.startswith("unable to find specified revision 7 in the history")
 
 
 def test_r_on_a_paused_deployment_is_refused_with_kubectls_words() -> None:

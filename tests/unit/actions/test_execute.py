@@ -173,7 +173,7 @@ async def test_a_write_that_cannot_be_recorded_is_not_sent(tmp_path: Path) -> No
     result = await execute(promote_plan(ctx), ctx)
     assert not result.ok and result.sent == ()
     assert kube.patches == []
-    assert "cannot be written" in result.message and "nothing was sent" in result.message
+    assert "audit log" in result.message and "nothing was sent" in result.message
 
 
 async def test_a_plan_made_without_configuration_is_bound_when_executed(tmp_path: Path) -> None:
