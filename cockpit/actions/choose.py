@@ -152,6 +152,21 @@ class _Row:
             return (f"{label} revision unknown",)
         return revision_lines(label, revision, self.state.deployments, self.now)
 
+    def health_verdict(self) -> tuple[str, ...]:
+        """The latest health verdict, whatever it is: a retry or a full promotion gives users
+        the new version again, so its dialog always says how that version last fared."""
+        health = self.state.health
+        if health is None or health.status is HealthStatus.UNKNOWN:
+            return ("latest health: unknown (no success rate measured for this row)",)
+        if health.status is HealthStatus.NO_TRAFFIC or health.success_rate is None:
+            return ("latest health: no traffic, so no success rate to judge by",)
+        if health.status is HealthStatus.BAD:
+            return self.health_warnings()
+        return (
+            f"latest health: the success rate is {_percent(health.success_rate)}, at or above "
+            f"the {_percent(health.threshold)} threshold",
+        )
+
     def health_warnings(self) -> tuple[str, ...]:
         health = self.state.health
         if health is None or health.status is not HealthStatus.BAD or health.success_rate is None:
@@ -438,7 +453,7 @@ def _promote_full(row: _Row, job: Job | None, flag: FeatureFlag | None) -> Actio
         changes.append("the abort is cleared")
     warnings = (
         f"full promotion skips {skipped}: nothing checks the new version before every user gets it",
-        *row.health_warnings(),
+        *row.health_verdict(),
     )
     return _plan(
         row,
@@ -703,7 +718,7 @@ def _retry(row: _Row, job: Job | None, flag: FeatureFlag | None) -> ActionPlan |
             if stable
             else "the stable revision keeps serving until the steps move traffic",
         ),
-        warnings=row.health_warnings(),
+        warnings=row.health_verdict(),
         request=_lines(writes),
         writes=writes,
         audit_target=_revision_target(rollout, canary),

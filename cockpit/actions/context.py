@@ -185,6 +185,13 @@ class ActionContext:
         if task is None or (task.done() and (task.cancelled() or task.exception() is not None)):
             self._gitlab_user = asyncio.ensure_future(self.gitlab.current_user())
 
+    def gitlab_user_now(self) -> str | None:
+        """The GitLab user name if GitLab already said it, without waiting."""
+        task = self._gitlab_user
+        if task is None or not task.done() or task.cancelled() or task.exception() is not None:
+            return None
+        return task.result()
+
     async def gitlab_user(self) -> str | None:
         """The GitLab user name of the token, or None when GitLab does not say in time."""
         self.look_up_gitlab_user()

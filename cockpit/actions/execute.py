@@ -196,7 +196,7 @@ async def enrich_live(plan: ActionPlan, ctx: ActionContext) -> ActionPlan:
     elif plan.operation not in KUBE_OPERATIONS:
         writes = _gitlab_writes(plan, project)
         updates |= {"project": project, "writes": writes, "request": _lines(ctx, writes)}
-    pending = plan.operation in ROLLBACKS and not plan.exact
+    pending = plan.operation in ROLLBACKS and not plan.exact and _crosses_commits(plan)
     return replace(
         plan,
         warnings=tuple(warnings),
@@ -204,6 +204,11 @@ async def enrich_live(plan: ActionPlan, ctx: ActionContext) -> ActionPlan:
         safety_pending=pending or plan.safety_pending,
         **updates,
     )
+
+
+def _crosses_commits(plan: ActionPlan) -> bool:
+    """Whether the rollback goes from one known commit to another (else nothing to check)."""
+    return None not in (plan.current_sha, plan.target_sha) and plan.current_sha != plan.target_sha
 
 
 async def check_safety(plan: ActionPlan, ctx: ActionContext) -> ActionPlan:
@@ -438,7 +443,10 @@ class _Record:
         self.requests: tuple[str, ...] = ()
 
     async def _make(self, result: str, error: str | None) -> AuditRecord:
+        """The record; a pending one never waits for GitLab to name the user (the write
+        must not wait on GitLab), its outcome waits a little (``GITLAB_USER_WAIT``)."""
         plan, ctx = self.plan, self.ctx
+        user = ctx.gitlab_user_now() if result == PENDING else await ctx.gitlab_user()
         workload = plan.workload
         context = workload.context if workload is not None else None
         source = "kubernetes" if plan.operation in KUBE_OPERATIONS else "gitlab"
@@ -446,7 +454,7 @@ class _Record:
             time=now_text(ctx.wall_clock()),
             actor=self.actor,
             local_user=ctx.local_user,
-            gitlab_user=await ctx.gitlab_user(),
+            gitlab_user=user,
             action=plan.operation or plan.intent,
             service=plan.key.service,
             environment=plan.key.environment,

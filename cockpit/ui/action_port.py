@@ -2,9 +2,12 @@
 
 The UI never decides what a write does; it asks ``cockpit.actions`` for a plan (or the
 reason there is none), has it made exact from the live systems (``enrich``: the full
-URLs, the live re-check, the migrations a rollback crosses), shows it in the confirm
-dialog, and executes exactly that plan once. While the screen runs, the health guard
-judges every canary in flight and reports to it (``watch_health``).
+URLs and the live re-check, one read of the cluster), shows it in the confirm dialog
+while the slower facts arrive (``check_safety``: the migrations a rollback crosses, from
+GitLab), reads the cluster once more just before the dialog accepts ``y``
+(``recheck``), and executes exactly that plan once. While the screen runs, the health
+guard judges every canary in flight and reports to it (``watch_health``); a retry or a
+full promotion of a canary the guard failed says so in its plan.
 
 ``ActionPort`` is that surface; ``CockpitActions`` adapts ``cockpit.actions`` to it
 through one :class:`~cockpit.actions.ActionContext` per session (imported when first
@@ -19,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from cockpit.actions import ActionContext, ActionPlan, ActionResult
     from cockpit.actions.guard import GuardReport
-    from cockpit.model import FeatureFlag, Job, ServiceState
+    from cockpit.model import EnvKey, FeatureFlag, Job, ServiceState
 
 #: The intents the keys map to, as ``cockpit.actions.plan`` names them.
 INTENTS = {
@@ -52,7 +55,15 @@ class ActionPort(Protocol):
         ...
 
     async def enrich(self, plan: ActionPlan) -> ActionPlan:
-        """The plan made exact from the live systems (what the dialog shows)."""
+        """The plan made exact from the live cluster (what the dialog opens with)."""
+        ...
+
+    async def check_safety(self, plan: ActionPlan) -> ActionPlan:
+        """The plan with the rollback safety check's warnings (GitLab; may be slow)."""
+        ...
+
+    async def recheck(self, plan: ActionPlan) -> ActionPlan:
+        """The plan re-checked against the live cluster (``stale`` says why it moved)."""
         ...
 
     async def execute(self, plan: ActionPlan) -> ActionResult: ...
@@ -67,6 +78,8 @@ class CockpitActions:
 
     def __init__(self, context: ActionContext) -> None:
         self.context = context
+        #: The last time the health guard failed each row's canary (kept after the abort).
+        self.guard_failures: dict[EnvKey, GuardReport] = {}
 
     @classmethod
     def from_engine(cls, engine: Any, *, read_only: bool) -> CockpitActions:
@@ -97,12 +110,39 @@ class CockpitActions:
             # execute() would refuse it (and does, for the command line); the screen says
             # so at the key press instead of opening a dialog that cannot send anything.
             return self.context.read_only_reason(state.key) or outcome.read_only
-        return outcome
+        return self._with_guard_failure(outcome)
+
+    def _with_guard_failure(self, plan: ActionPlan) -> ActionPlan:
+        """A retry or full promotion of the canary the guard failed names that failure."""
+        from dataclasses import replace
+
+        failure = self.guard_failures.get(plan.key)
+        if plan.operation not in ("retry", "promote-full") or failure is None:
+            return plan
+        facts = plan.facts
+        if facts is None or facts.current_hash != failure.canary:
+            return plan
+        words = failure.verdict.message.split(": press r", 1)[0]
+        return replace(
+            plan,
+            warnings=(f"the health guard failed this canary: {words}", *plan.warnings),
+            severity="strong",
+        )
 
     async def enrich(self, plan: ActionPlan) -> ActionPlan:
-        from cockpit.actions import enrich
+        from cockpit.actions.execute import enrich_live
 
-        return await enrich(plan, self.context)
+        return await enrich_live(plan, self.context)
+
+    async def check_safety(self, plan: ActionPlan) -> ActionPlan:
+        from cockpit.actions.execute import check_safety
+
+        return await check_safety(plan, self.context)
+
+    async def recheck(self, plan: ActionPlan) -> ActionPlan:
+        from cockpit.actions.execute import enrich_live
+
+        return await enrich_live(plan, self.context)
 
     async def execute(self, plan: ActionPlan) -> ActionResult:
         from cockpit.actions import execute
@@ -115,7 +155,12 @@ class CockpitActions:
         from cockpit.actions.guard import HealthGuard
         from cockpit.insights.health_guard import GuardVerdict
 
-        guard = HealthGuard(self.context, on_report=on_report)
+        def report(verdict: GuardReport) -> None:
+            if verdict.triggered:
+                self.guard_failures[verdict.key] = verdict
+            on_report(verdict)
+
+        guard = HealthGuard(self.context, on_report=report)
 
         def follow(update: Any) -> None:
             # The guard forgets a row silently once its canary is no longer in flight

@@ -246,7 +246,12 @@ class CockpitApp(App[None]):
             self.checking = None
             self._show_rows(frozenset({plan.key}))
         self.push_screen(
-            ConfirmScreen(exact, self.actions.execute),
+            ConfirmScreen(
+                exact,
+                self.actions.execute,
+                check_safety=self.actions.check_safety,
+                recheck=self.actions.recheck,
+            ),
             callback=lambda result: self._action_done(exact, result),
         )
 

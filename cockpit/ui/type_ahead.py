@@ -18,7 +18,7 @@ from textual import events
 #: Actions that open a text field (bound to ``/`` and ``:``).
 TEXT_FIELD_ACTIONS = frozenset({"filter", "command_palette", "app.command_palette"})
 #: How long keys wait for the field before they are dropped.
-LIMIT_SECONDS = 2.0
+LIMIT_SECONDS = 5.0
 
 
 @dataclass

@@ -3,6 +3,7 @@ one request; the health guard's verdicts mark the row and are announced once."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import timedelta
 
@@ -327,3 +328,94 @@ async def test_a_guard_that_stops_triggering_unmarks_the_row() -> None:
         # The row's own reasons are still there (its state has not changed).
         state = checkout_production(DEMO_NOW + timedelta(seconds=1))
         assert app.attention(state) == app.attention(engine.states[CHECKOUT])
+
+
+async def test_an_abort_is_ready_while_gitlab_still_checks_the_migrations() -> None:
+    actions = FakeActions(
+        rollback_operation="abort",
+        safety_pending=True,
+        hold_safety=True,
+        safety_warnings=("rollback crosses 2 migrations (0 destructive)",),
+    )
+    app, _, _ = cockpit(actions=actions)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("r")
+        dialog = await confirm_dialog(app)  # armed, with GitLab still not answering
+        assert "checking the migrations this rollback crosses" in dialog_text(app)
+        actions.release_safety()
+        await eventually(lambda: "rollback crosses 2 migrations" in dialog_text(app))
+        assert "checking the migrations" not in dialog_text(app)
+        await eventually(lambda: dialog.armed)
+        await pilot.press("y")
+        await eventually(lambda: len(actions.executed) == 1)
+
+
+async def test_an_undo_waits_for_the_migration_check_and_says_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(ConfirmScreen, "ARM_SECONDS", 3600.0)
+    actions = FakeActions(rollback_operation="undo", safety_pending=True, hold_safety=True)
+    app, _, _ = cockpit(actions=actions)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("r")
+        await eventually(lambda: isinstance(app.screen, ConfirmScreen))
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmScreen)
+        await eventually(lambda: actions.rechecked, message="the re-read before y")
+        dialog.arm()  # quiet long enough: only the migration check is missing now
+        await eventually(
+            lambda: "waits for the migration check" in static_text(app, "#choices"),
+            message="the dialog saying what y waits for",
+        )
+        await pilot.press("y")  # too early: ignored, and the wait for quiet starts again
+        assert not dialog.armed and actions.executed == []
+        actions.release_safety()
+        await eventually(
+            lambda: "waits for the migration check" not in static_text(app, "#choices")
+        )
+        assert not dialog.armed
+        dialog.arm()
+        await eventually(lambda: dialog.armed, message="y, once the check is done")
+        await pilot.press("y")
+        await eventually(lambda: len(actions.executed) == 1)
+
+
+async def test_a_write_made_meanwhile_by_someone_else_shows_before_y_is_accepted() -> None:
+    # Another cockpit aborted the canary between the plan and the dialog's re-read.
+    actions = FakeActions(recheck_stale="checkout/production is already aborted")
+    app, _, _ = cockpit(actions=actions)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("r")
+        await eventually(
+            lambda: (
+                isinstance(app.screen, ConfirmScreen)
+                and "already aborted: confirming would send nothing" in static_text(app, "#choices")
+            ),
+            message="the dialog showing the other write",
+        )
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmScreen)
+        await pilot.press("y", "enter")
+        assert not dialog.armed and actions.executed == []
+        await pilot.press("n")
+        await eventually(lambda: isinstance(app.screen, OverviewScreen))
+        assert actions.executed == []
+
+
+async def test_keys_typed_while_the_dialog_waits_start_its_wait_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(ConfirmScreen, "ARM_SECONDS", 2.0)
+    app, _, actions = cockpit()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("r")
+        await eventually(lambda: isinstance(app.screen, ConfirmScreen))
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmScreen)
+        # Keys keep arriving for longer than the wait: it never ends while they do.
+        for _ in range(40):
+            await pilot.press("x")
+            await asyncio.sleep(0.1)
+            assert not dialog.armed
+        await eventually(lambda: dialog.armed, message="armed once the keys stop")
+        assert actions.executed == []

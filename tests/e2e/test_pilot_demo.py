@@ -4,6 +4,7 @@ the 3 a.m. moment from the screen, down to what the simulated cluster received."
 from __future__ import annotations
 
 from cockpit.model import EnvKey
+from cockpit.sim.faults import Fault
 from cockpit.ui.screens.detail import DetailScreen
 from cockpit.ui.widgets.overview.service_table import ServiceTable
 from tests.helpers import eventually
@@ -78,3 +79,28 @@ async def test_r_on_orders_warns_of_the_destructive_migration_it_would_cross() -
             assert dialog.query_one("#dialog").has_class("-strong")
             await pilot.press("n")
             assert demo.writes() == []
+
+
+async def test_r_is_ready_to_abort_while_gitlab_answers_slowly() -> None:
+    """Time to safety: the abort needs only the cluster. With every GitLab request held
+    for a minute, the dialog accepts y while the migration check still waits on GitLab."""
+    with frozen_demo("demo") as demo:
+        app, engine = demo.app()
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settled(app, engine)
+            slow = Fault("latency", seconds=60.0)
+            demo.background.call(demo.simulator.set_fault, "gitlab", slow)
+            assert app.screen.query_one(ServiceTable).selected == CHECKOUT
+            await pilot.press("r")
+            await confirm_dialog(app)
+            text = dialog_text(app)
+            assert "Abort canary checkout/production" in text
+            assert "checking the migrations this rollback crosses (GitLab)" in text
+            await pilot.press("y")
+            await eventually(
+                lambda: any("abort accepted" in n for n in notifications(app)),
+                message="the result of the abort",
+            )
+            assert [w.path for w in demo.writes()] == [
+                "/apis/argoproj.io/v1alpha1/namespaces/production/rollouts/checkout/status"
+            ]

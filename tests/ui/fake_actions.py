@@ -30,6 +30,13 @@ class FakePlan:
     severity: str = "normal"
     production: bool = False
     request: tuple[str, ...] = ()
+    operation: str = ""
+    safety_pending: bool = False
+    stale: str | None = None
+
+    @property
+    def safety_decides(self) -> bool:
+        return self.operation in ("undo", "redeploy")
 
 
 @dataclass(frozen=True)
@@ -48,10 +55,21 @@ class FakeActions:
     #: Warnings the live check adds (as ``cockpit.actions.enrich`` adds the migrations).
     enrich_warnings: tuple[str, ...] = ()
     enriched: list[FakePlan] = field(default_factory=list)
+    #: The rollback safety check: held until ``release_safety()`` when ``hold_safety``;
+    #: its warnings and whether it makes the plan strong.
+    hold_safety: bool = False
+    safety_warnings: tuple[str, ...] = ()
+    #: The rollback ``r`` plans: its operation, and whether the safety check is to run.
+    rollback_operation: str = ""
+    safety_pending: bool = False
+    #: What the re-check just before ``y`` finds (another cockpit's write).
+    recheck_stale: str | None = None
+    rechecked: list[FakePlan] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._gate = asyncio.Event()
         self._enrich_gate = asyncio.Event()
+        self._safety_gate = asyncio.Event()
         self._on_report: Callable[[Any], None] | None = None
         self.watching = False
 
@@ -60,6 +78,24 @@ class FakeActions:
 
     def release_enrich(self) -> None:
         self._enrich_gate.set()
+
+    def release_safety(self) -> None:
+        self._safety_gate.set()
+
+    async def check_safety(self, plan: FakePlan) -> FakePlan:
+        if self.hold_safety:
+            await self._safety_gate.wait()
+        strong = "strong" if self.safety_warnings else plan.severity
+        return replace(
+            plan,
+            warnings=(*plan.warnings, *self.safety_warnings),
+            severity=strong,
+            safety_pending=False,
+        )
+
+    async def recheck(self, plan: FakePlan) -> FakePlan:
+        self.rechecked.append(plan)
+        return replace(plan, stale=self.recheck_stale)
 
     async def enrich(self, plan: FakePlan) -> FakePlan:
         self.enriched.append(plan)
@@ -138,6 +174,8 @@ class FakeActions:
                 request=(
                     'PATCH /apis/argoproj.io/v1alpha1/namespaces/checkout/rollouts/checkout/status {"status":{"abort":true}}',
                 ),
+                operation=self.rollback_operation,
+                safety_pending=self.safety_pending,
             )
         if intent == "promote-full":
             if rollout is None or not rollout.in_progress:

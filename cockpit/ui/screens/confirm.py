@@ -3,18 +3,28 @@
 It shows the plan as the action layer wrote it: title, a production banner, the
 summary, the exact target, what else changes, the warnings (a strong plan looks
 stronger), and the HTTP request(s); when it does not fit, ``j``/``k`` scroll it and the
-choices line says so. ``y``/``enter`` confirms, ``n``/``esc`` cancels. Once confirmed, the plan executes exactly once: further presses do nothing while the
-write is in flight, and the dialog closes with the result.
+choices line says so. ``y``/``enter`` confirms, ``n``/``esc`` cancels. Once confirmed,
+the plan executes exactly once: further presses do nothing while the write is in flight,
+and the dialog closes with the result.
 
-A confirmation typed before the dialog could be read is not one: for the first
-``ARM_SECONDS`` after it opens, ``y``/``enter`` are ignored (and the dialog says so), so
-that ``a`` … ``enter`` typed into the wrong screen, or an ``enter`` still in the
-keyboard buffer, cannot send a write nobody saw. Cancelling works at once.
+It opens as soon as the cluster was read (an abort is offered without waiting for
+GitLab); the rollback safety check (the migrations crossed, from GitLab) fills in when
+it arrives, and a plan whose decision depends on it (an undo, a re-deploy) accepts ``y``
+only then, and says so.
+
+A confirmation typed before the dialog could be read is not one: ``y``/``enter`` are
+accepted only once the dialog has been on screen for ``ARM_SECONDS`` with no key typed
+meanwhile (each key typed early starts the wait again), so that ``a`` … ``enter`` typed
+into the wrong screen, or an ``enter`` still in the keyboard buffer, cannot send a write
+nobody saw. Just before it accepts ``y`` the dialog reads the cluster once more
+(``recheck``): when another cockpit or person changed the workload meanwhile, the dialog
+shows what changed and offers only cancelling. Cancelling works at once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import is_dataclass, replace
 from typing import Any, ClassVar
 
 from textual import events, work
@@ -23,6 +33,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
+from textual.timer import Timer
 from textual.widgets import Static
 
 from cockpit.ui.presenters import item_lines
@@ -43,7 +54,17 @@ CHOICE_FRAGMENTS = (
 CHOICES = toned(CHOICE_FRAGMENTS)
 #: Until the dialog is armed, only cancelling is offered.
 NOT_YET = toned([("n", "bold"), (" / esc cancel    ", ""), ("y / enter: read it first…", "muted")])
+#: A plan whose decision waits for the rollback safety check.
+WAITING = toned(
+    [
+        ("n", "bold"),
+        (" / esc cancel    ", ""),
+        ("y / enter: waits for the migration check (GitLab)…", "warn"),
+    ]
+)
 MORE = ("    ↓ j/k scroll: there is more", "muted")
+#: While the rollback safety check runs, in the warnings.
+CHECKING = "◌ checking the migrations this rollback crosses (GitLab)…"
 
 
 class ConfirmScreen(ModalScreen[Any]):
@@ -61,18 +82,37 @@ class ConfirmScreen(ModalScreen[Any]):
     #: How long after opening the dialog starts to accept a confirmation.
     ARM_SECONDS: ClassVar[float] = 0.4
 
-    def __init__(self, plan: Any, execute: Callable[[Any], Awaitable[Any]]) -> None:
+    def __init__(
+        self,
+        plan: Any,
+        execute: Callable[[Any], Awaitable[Any]],
+        *,
+        check_safety: Callable[[Any], Awaitable[Any]] | None = None,
+        recheck: Callable[[Any], Awaitable[Any]] | None = None,
+    ) -> None:
         super().__init__()
         self.plan = plan
         self._execute = execute
+        self._check_safety = check_safety
+        self._recheck = recheck
         #: Set on the first confirmation; from then on every key press is ignored.
         self.sent = False
-        #: False until the dialog has been on screen for ``ARM_SECONDS``.
+        #: True once ``y`` is accepted: on screen and quiet for ``ARM_SECONDS``, the cluster
+        #: re-read, and the safety check done where the decision depends on it.
         self.armed = False
+        self._quiet = False
+        self._rechecked = recheck is None
+        self._arm_timer: Timer | None = None
+        #: The rollback safety check's warnings and whether one makes the plan strong;
+        #: None while it runs.
+        self._safety_found: tuple[tuple[str, ...], bool] | None = (
+            None if getattr(plan, "safety_pending", False) else ((), False)
+        )
 
     def compose(self) -> ComposeResult:
         plan = self.plan
-        strong = plan.severity == "strong"
+        found, strong_safety = self._safety_found or ((), False)
+        strong = plan.severity == "strong" or strong_safety
         # The text is wrapped here, with continuation lines indented under their item,
         # at the width the dialog will have (it is at most DIALOG_WIDTH, and the screen's).
         width = min(DIALOG_WIDTH, self.app.size.width) - DIALOG_CHROME
@@ -86,35 +126,119 @@ class ConfirmScreen(ModalScreen[Any]):
                 yield Static(_section("Target", plan.target, width), classes="section")
                 if plan.changes:
                     yield Static(_section("Also changes", plan.changes, width), classes="section")
-                if plan.warnings:
+                warnings = (*plan.warnings, *found)
+                if self._safety_pending:
+                    warnings = (*warnings, CHECKING)
+                if warnings:
                     heading = "⚠ WARNING" if strong else "⚠ Warning"
-                    yield Static(
-                        _section(heading, plan.warnings, width - 2, tone=tone), id="warnings"
-                    )
+                    yield Static(_section(heading, warnings, width - 2, tone=tone), id="warnings")
                 requests = [part for line in plan.request for part in _request_parts(line)]
                 yield Static(_section("Request", tuple(requests), width), classes="section request")
-            yield Static(NOT_YET, id="choices")
+            yield Static(self._waiting_choices(), id="choices")
+
+    @property
+    def _safety_pending(self) -> bool:
+        return self._safety_found is None
+
+    @property
+    def _stale(self) -> str | None:
+        return getattr(self.plan, "stale", None)
+
+    def _waiting_choices(self) -> Content:
+        if self._stale:
+            return toned(
+                [
+                    (f"⚠ {self._stale}: confirming would send nothing    ", "bad"),
+                    ("n", "bold"),
+                    (" / esc close", ""),
+                ]
+            )
+        if self._safety_pending and getattr(self.plan, "safety_decides", False):
+            return WAITING
+        return NOT_YET
 
     def on_resize(self, event: events.Resize) -> None:
         self.set_class(event.size.height < TALL, "-short")
 
     def on_mount(self) -> None:
-        self.set_timer(self.ARM_SECONDS, self.arm)
+        # The wait for quiet starts once the dialog is on screen, not when it is built.
+        self.call_after_refresh(self._on_screen)
+        if self._safety_pending and self._check_safety is not None:
+            self._safety()
+
+    def _on_screen(self) -> None:
+        self._arm_timer = self.set_timer(self.ARM_SECONDS, self.arm)
+        if self._recheck is not None:
+            self._re_read()
+
+    def on_key(self, event: events.Key) -> None:
+        """A key typed before ``y`` is accepted starts the wait for quiet again."""
+        if not self.armed and self._arm_timer is not None:
+            self._quiet = False
+            self._arm_timer.reset()
 
     def arm(self) -> None:
-        """Let ``y``/``enter`` confirm (the timer calls this ``ARM_SECONDS`` after opening),
-        once the dialog is laid out: then the choices line offers them, and says when the
-        plan does not fit."""
+        """The wait for quiet is over (the timer calls this): let ``y``/``enter`` confirm
+        once everything else it waits for is there too (see the module docstring)."""
+        self._quiet = True
+        self._reconsider()
+
+    def _reconsider(self) -> None:
+        """Once the dialog is laid out, offer ``y``/``enter`` if it is ready (the choices
+        line then says when the plan does not fit), or say what it waits for."""
         self.call_after_refresh(self._offer_choices)
 
     def _offer_choices(self) -> None:
-        if self.sent:
+        if self.sent or self.armed or not self.is_mounted:
+            return
+        ready = (
+            self._quiet
+            and self._rechecked
+            and not self._stale
+            and not (self._safety_pending and getattr(self.plan, "safety_decides", False))
+        )
+        choices = self.query_one("#choices", Static)
+        if not ready:
+            choices.update(self._waiting_choices())
             return
         more = self.query_one("#plan-body", VerticalScroll).max_scroll_y > 0
-        self.query_one("#choices", Static).update(
-            toned([*CHOICE_FRAGMENTS, MORE]) if more else CHOICES
-        )
+        choices.update(toned([*CHOICE_FRAGMENTS, MORE]) if more else CHOICES)
         self.armed = True
+
+    async def _show(self, changed: bool = True) -> None:
+        """Draw what arrived (the safety check's warnings, or the cluster read again)."""
+        if self.sent or not self.is_mounted:
+            return
+        if changed:
+            await self.recompose()
+        self._reconsider()
+
+    @work(group="plan-facts", exit_on_error=False)
+    async def _safety(self) -> None:
+        assert self._check_safety is not None
+        asked = self.plan
+        try:
+            checked = await self._check_safety(asked)
+        except Exception as error:  # the check failed: say so, never pass silently
+            self._safety_found = ((f"rollback safety not checked: {_words(error)}",), False)
+        else:
+            found = tuple(w for w in checked.warnings if w not in asked.warnings)
+            strong = checked.severity == "strong" and asked.severity != "strong"
+            self._safety_found = (found, strong)
+        await self._show()
+
+    @work(group="plan-facts", exit_on_error=False)
+    async def _re_read(self) -> None:
+        assert self._recheck is not None
+        shown = self.plan
+        try:
+            self.plan = await self._recheck(shown)
+        except Exception as error:  # the cluster did not answer: execute re-checks anyway
+            if is_dataclass(shown):
+                warning = f"live check failed: {_words(error)}"
+                self.plan = replace(shown, warnings=(*shown.warnings, warning))
+        self._rechecked = True
+        await self._show(changed=self.plan != shown)
 
     def action_scroll(self, lines: int) -> None:
         self.query_one("#plan-body", VerticalScroll).scroll_relative(y=lines, animate=False)
@@ -151,8 +275,12 @@ class ConfirmScreen(ModalScreen[Any]):
         try:
             result = await self._execute(self.plan)
         except Exception as error:  # the action layer failed before producing a result
-            result = _Failure(getattr(error, "message", None) or str(error) or type(error).__name__)
+            result = _Failure(_words(error))
         self.dismiss(result)
+
+
+def _words(error: BaseException) -> str:
+    return getattr(error, "message", None) or str(error) or type(error).__name__
 
 
 class _Failure:

@@ -61,6 +61,11 @@ class LiveScreen(Screen[None]):
     ) -> None:
         """A new snapshot arrived; ``changed`` names the rows that differ."""
 
+    def on_screen_resume(self) -> None:
+        # The footer keeps its keys while a dialog is on top (KeyFooter); what applies may
+        # have changed meanwhile (an abort was just sent), so it reads them again now.
+        self.refresh_bindings()
+
     def row_status(self, state: ServiceState) -> list[tuple[str, str]]:
         """One row's status line: a plan being checked, the last action's result, then why
         the row needs a person (or that nothing does). The line is cut at the screen's

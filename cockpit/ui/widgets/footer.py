@@ -56,6 +56,14 @@ def keys_that_fit(widths: Sequence[int], essential: Sequence[bool], room: int) -
 class KeyFooter(Footer):
     """A ``Footer`` that drops its least needed keys rather than clipping the essential ones."""
 
+    def bindings_changed(self, screen: Any) -> None:
+        # Under a dialog the screen's bindings read as the dialog's (Screen.active_bindings
+        # follows the app's focus), which would empty this footer: keep the keys shown
+        # until the screen is on top again (its focus then changes, and they are re-read).
+        if self.is_attached and self.screen is not self.app.screen:
+            return
+        super().bindings_changed(screen)
+
     async def recompose(self) -> None:
         await super().recompose()
         self._fit()
