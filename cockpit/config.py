@@ -30,7 +30,7 @@ from cockpit import locations
 from cockpit.errors import ConfigError, UsageError
 from cockpit.insights.rollback_safety import migration_paths_default
 from cockpit.model import EnvKey
-from cockpit.redact import quoted, shown, url_shown
+from cockpit.redact import quoted, shown
 
 WorkloadKind = Literal["Rollout", "Deployment"]
 
@@ -455,19 +455,19 @@ class _Validator:
             parts = urlsplit(url)
         except ValueError:  # e.g. an unclosed "[" of an IPv6 address
             raise self.fail(
-                f"{prefix}.url", f'is not a valid URL: "{url_shown(url)}"', f'url = "{example}"'
+                f"{prefix}.url", f'is not a valid URL: "{shown(url)}"', f'url = "{example}"'
             ) from None
         if parts.scheme not in ("http", "https"):
             problem = (
-                f'must start with http:// or https://, got "{url_shown(url)}"'
+                f'must start with http:// or https://, got "{shown(url)}"'
                 if parts.scheme
-                else f'has no scheme: "{url_shown(url)}"'
+                else f'has no scheme: "{shown(url)}"'
             )
             raise self.fail(f"{prefix}.url", problem, f'url = "{example}"')
         if not parts.hostname:
             raise self.fail(
                 f"{prefix}.url",
-                f'has no host name: "{url_shown(url)}"',
+                f'has no host name: "{shown(url)}"',
                 f'url = "{example}"',
             )
         try:
@@ -475,7 +475,7 @@ class _Validator:
         except ValueError:
             raise self.fail(
                 f"{prefix}.url",
-                f'has an invalid port: "{url_shown(url)}"',
+                f'has an invalid port: "{shown(url)}"',
                 f'url = "{example}"',
             ) from None
         return url.rstrip("/"), parts.hostname

@@ -3,52 +3,49 @@
 Every message that quotes something a person or a server gave us (a configuration
 value, a key, an API answer) quotes it through :func:`shown`: one line, cut to
 :data:`LIMIT` characters with a note of the full length, so that a 5 MB value cannot
-become a 5 MB error line. :func:`url_shown` hides the password of a URL, and
-:func:`yaml_problem` describes a YAML syntax error by its position only, because
-PyYAML's own message quotes the offending line (in a kubeconfig, often a bearer token).
+become a 5 MB error line. It masks the password of a URL and a GitLab token wherever
+they were written. :func:`yaml_problem` describes a YAML syntax error by its position
+only, because PyYAML's own message quotes the offending line (in a kubeconfig, often a
+bearer token).
 """
 
 from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 #: Characters of a quoted value kept in a message.
 LIMIT = 80
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+#: The password of a URL (``scheme://user:password@host``).
+_URL_PASSWORD = re.compile(r"(://[^/\s:@]*:)[^/\s@]*@")
+#: GitLab tokens by their documented prefixes (GitLab docs, "Token prefixes").
+_GITLAB_TOKEN = re.compile(
+    r"\b(glpat|gldt|glrt|glptt|glft|glimt|glagent|gloas|glcbt|glsoat|glffct)-[A-Za-z0-9_.-]+"
+)
 
 
 def shown(value: Any, limit: int = LIMIT) -> str:
-    """``value`` as text on one line, at most about ``limit`` characters.
+    """``value`` as text on one line, at most about ``limit`` characters, secrets masked.
 
     Control characters (newlines, escapes that would move a terminal's cursor) become
     ``?``; a longer text keeps its beginning, then ``…`` and its full length.
     """
     text = value if isinstance(value, str) else _text(value)
-    cut = text[:limit]
-    cut = _CONTROL.sub("?", cut)
-    if len(text) <= limit:
+    length = len(text)
+    # Masked before the cut, so that a secret is not half shown: a URL's password, a
+    # GitLab token wherever it was written.
+    text = _GITLAB_TOKEN.sub(r"\1-***", _URL_PASSWORD.sub(r"\1***@", text[: limit + 200]))
+    cut = _CONTROL.sub("?", text[:limit])
+    if length <= limit:
         return cut
-    return f"{cut}… ({len(text)} characters)"
+    return f"{cut}… ({length} characters)"
 
 
 def quoted(value: Any, limit: int = LIMIT) -> str:
     """``value`` for a message, in double quotes when it is a string: ``"checkout"``."""
     return f'"{shown(value, limit)}"' if isinstance(value, str) else shown(value, limit)
-
-
-def url_shown(url: str, limit: int = LIMIT) -> str:
-    """A URL for a message, its password (``https://user:***@host``) hidden."""
-    try:
-        parts = urlsplit(url)
-        if parts.password is not None:
-            host = parts.netloc.rpartition("@")[2]
-            url = urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
-    except ValueError:
-        pass
-    return shown(url, limit)
 
 
 def yaml_problem(error: BaseException) -> str:
