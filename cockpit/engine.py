@@ -28,6 +28,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
+from typing import Any
 from urllib.parse import urlsplit
 
 from cockpit.backoff import BackoffPolicy, adaptive_interval, rate_limited_wait
@@ -171,6 +172,25 @@ class Poller:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(max(0.0, delay)):
                     await self._wake.wait()
+
+
+def parse_workload(
+    kind: str, name: str, obj: Mapping[str, Any], replicasets: list[dict], runs: list[dict]
+) -> Rollout:
+    """A Rollout or Deployment from the watches' objects; SourceError when they do not
+    parse (a status that is not an object, steps that are not a list)."""
+    from cockpit.sources.rollouts import parse_deployment_workload, parse_rollout
+
+    try:
+        if kind == "Rollout":
+            return parse_rollout(obj, replicasets, runs)
+        return parse_deployment_workload(obj, replicasets)
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError) as error:
+        raise SourceError(
+            SourceName.KUBE,
+            f"unexpected answer from Kubernetes for {kind} {shown(name, 60)}: "
+            f"{type(error).__name__}: {shown(error)}",
+        ) from None
 
 
 #: Characters of a source's error kept on its row (a server's error page can be
@@ -832,8 +852,6 @@ class Engine:
         return watch.objects if watch is not None else {}  # type: ignore[attr-defined]
 
     def _recompute_rollout(self, row: _Row, now: datetime) -> None:
-        from cockpit.sources.rollouts import parse_deployment_workload, parse_rollout
-
         env = row.env
         context = env.kube_context or ""
         namespace = self._kube_namespace[row.key]
@@ -859,22 +877,15 @@ class Engine:
             return
         owner = (kind, env.workload_name or "")
         replicasets = self._owned(context, namespace, "ReplicaSet").get(owner, [])
+        runs = (
+            self._owned(context, namespace, "AnalysisRun").get(owner, [])
+            if kind == "Rollout"
+            else []
+        )
         try:
-            if kind == "Rollout":
-                runs = self._owned(context, namespace, "AnalysisRun").get(owner, [])
-                rollout = parse_rollout(obj, replicasets, runs)
-            else:
-                rollout = parse_deployment_workload(obj, replicasets)
-        except (TypeError, ValueError, KeyError, AttributeError, IndexError) as error:
-            self._failed(
-                [row.key],
-                SourceName.KUBE,
-                SourceError(
-                    SourceName.KUBE,
-                    f"unexpected answer from Kubernetes for {kind} {shown(env.workload_name, 60)}: "
-                    f"{type(error).__name__}: {shown(error)}",
-                ),
-            )
+            rollout = parse_workload(kind, env.workload_name or "", obj, replicasets, runs)
+        except SourceError as error:
+            self._failed([row.key], SourceName.KUBE, error)
             return
         changed = rollout != row.rollout
         row.rollout = rollout
