@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -190,8 +191,9 @@ async def test_a_rollout_that_does_not_parse_is_that_rows_kube_error() -> None:
 
 
 async def test_any_other_exception_of_a_poll_is_the_sources_error_without_a_traceback(
-    capsys: pytest.CaptureFixture[str],
+    capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG, logger="cockpit")
     async with running_world() as (engine, gitlab, _kube, _prometheus, _updates):
         gitlab.error = RuntimeError("x" * 10_000)  # type: ignore[assignment]
         key = next(iter(engine.states))
@@ -205,3 +207,7 @@ async def test_any_other_exception_of_a_poll_is_the_sources_error_without_a_trac
     assert len(error) < 200
     out, err = capsys.readouterr()
     assert "Traceback" not in out + err and err == ""
+    # Nothing at WARNING or above: logging's last-resort handler would print it (with its
+    # traceback) on the terminal, under the table of cockpit status.
+    records = [r for r in caplog.records if r.name.startswith("cockpit")]
+    assert all(r.levelno < logging.WARNING for r in records)
