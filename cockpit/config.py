@@ -6,8 +6,14 @@ frozen dataclasses below. Every mistake is a :class:`~cockpit.errors.ConfigError
 message names the file, the key as a dotted path with indexes
 (``service[2].environment[0].threshold``), what is wrong, and an example of the fix.
 
+The file must be UTF-8 and every number finite and within its bounds (polls 1 s to a
+day, timeouts up to ten minutes); a value quoted in a message goes through
+:func:`cockpit.redact.shown` (one short line, secrets masked).
+
 The GitLab token is read here, from an environment variable or a file, and kept in a
-:class:`Secret` whose ``repr`` and ``str`` never show it. README.md documents the schema.
+:class:`Secret` whose ``repr`` and ``str`` never show it. What deserves a word but
+does not stop cockpit (a token file others can read) is in ``Config.warnings``.
+README.md documents the schema.
 """
 
 from __future__ import annotations
