@@ -6,31 +6,51 @@ frozen dataclasses below. Every mistake is a :class:`~cockpit.errors.ConfigError
 message names the file, the key as a dotted path with indexes
 (``service[2].environment[0].threshold``), what is wrong, and an example of the fix.
 
+The file must be UTF-8 and every number finite and within its bounds (polls 1 s to a
+day, timeouts up to ten minutes); a value quoted in a message goes through
+:func:`cockpit.redact.shown` (one short line, secrets masked).
+
 The GitLab token is read here, from an environment variable or a file, and kept in a
-:class:`Secret` whose ``repr`` and ``str`` never show it. README.md documents the schema.
+:class:`Secret` whose ``repr`` and ``str`` never show it. What deserves a word but
+does not stop cockpit (a token file others can read) is in ``Config.warnings``.
+README.md documents the schema.
 """
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import math
 import os
+import re
+import stat
+import sys
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TextIO
 from urllib.parse import urlsplit
 
 from cockpit import locations
 from cockpit.errors import ConfigError, UsageError
 from cockpit.insights.rollback_safety import migration_paths_default
 from cockpit.model import EnvKey
+from cockpit.redact import quoted, shown
 
 WorkloadKind = Literal["Rollout", "Deployment"]
 
 CONFIG_ENV = "COCKPIT_CONFIG"
 CONFIG_NAME = "cockpit.toml"
 DEFAULT_TOKEN_ENV = "GITLAB_TOKEN"
+
+#: Bounds of the numbers the file may set, in seconds. A poll faster than once a second
+#: would hammer the servers for no visible gain; one rarer than once a day is not live.
+#: A request that has not answered in ten minutes will not answer.
+POLL_MIN, POLL_MAX = 1.0, 86_400.0
+TIMEOUT_MAX = 600.0
+#: How many consecutive bad health samples the guard waits for at most.
+GUARD_SAMPLES_MAX = 100
 
 #: Where the common frameworks keep database migrations: one list, shared with the
 #: rollback safety check that reads them.
@@ -170,6 +190,9 @@ class Config:
     prometheus: PrometheusConfig | None = None
     poll: PollConfig = field(default_factory=PollConfig)
     services: tuple[ServiceConfig, ...] = ()
+    #: What is worth saying but does not stop cockpit (a token file others can read):
+    #: one line each, printed by the commands on stderr and shown by the screen at start.
+    warnings: tuple[str, ...] = ()
 
     def service(self, name: str) -> ServiceConfig:
         for service in self.services:
@@ -195,18 +218,22 @@ def find(
     cwd = cwd if cwd is not None else Path.cwd()
     if path is not None:
         explicit = _resolve_path(Path(path), cwd)
-        if not explicit.is_file():
-            raise ConfigError(f"{explicit}: no such configuration file (given with --config)")
+        if not _is_file(explicit):
+            raise ConfigError(
+                f"{_path_shown(explicit)}: no such configuration file (given with --config)"
+            )
         return explicit
     from_env = environ.get(CONFIG_ENV, "").strip()
     if from_env:
         candidate = _resolve_path(Path(from_env), cwd)
-        if not candidate.is_file():
-            raise ConfigError(f"{candidate}: no such configuration file (named by ${CONFIG_ENV})")
+        if not _is_file(candidate):
+            raise ConfigError(
+                f"{_path_shown(candidate)}: no such configuration file (named by ${CONFIG_ENV})"
+            )
         return candidate
     searched = [cwd / CONFIG_NAME, _xdg_config_dir(environ) / CONFIG_NAME]
     for candidate in searched:
-        if candidate.is_file():
+        if _is_file(candidate):
             return candidate
     places = ", ".join(str(p) for p in searched)
     raise ConfigError(
@@ -224,7 +251,9 @@ def _xdg_config_dir(environ: Mapping[str, str]) -> Path:
 
 
 def _resolve_path(path: Path, base: Path) -> Path:
-    path = path.expanduser()
+    # ~user of an unknown user: left as written, then reported as missing.
+    with contextlib.suppress(RuntimeError):
+        path = path.expanduser()
     return path if path.is_absolute() else base / path
 
 
@@ -243,9 +272,15 @@ def load(
     return parse(raw_bytes, file, environ=environ)
 
 
+def print_warnings(config: Config, stream: TextIO | None = None) -> None:
+    """The configuration's warnings on stderr, one line each (for the commands)."""
+    for warning in config.warnings:
+        print(f"cockpit: {warning}", file=stream or sys.stderr)
+
+
 def parse(data: bytes | str, path: Path, *, environ: Mapping[str, str] = os.environ) -> Config:
     """Validate configuration text that came from ``path`` (relative paths are relative to it)."""
-    text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
+    text = _decoded(data, path) if isinstance(data, bytes) else data
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -254,6 +289,17 @@ def parse(data: bytes | str, path: Path, *, environ: Mapping[str, str] = os.envi
             'strings need quotes, e.g. url = "https://gitlab.example.com"'
         ) from None
     return _Validator(path, environ).config(raw)
+
+
+def _decoded(data: bytes, path: Path) -> str:
+    """The file's text; TOML is UTF-8 (toml.io, "Spec"), so anything else is refused."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            f"{path} is not valid UTF-8 (byte 0x{data[error.start]:02x} at offset "
+            f"{error.start}); save it as UTF-8, e.g. iconv -f latin1 -t utf-8"
+        ) from None
 
 
 # --------------------------------------------------------------------------- validation
@@ -279,15 +325,19 @@ _ENV_KEYS = (
     "guard_samples",
 )
 
+#: A POSIX environment variable name (IEEE Std 1003.1, 8.1), short enough to print.
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+
 _TYPE_NAMES = {str: "a string", bool: "true or false", float: "a number", int: "a whole number"}
 
 
 def _toml_value(value: Any) -> str:
+    """A value as it would be written in the file, cut short (see cockpit.redact)."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, str):
-        return f'"{value}"'
-    return str(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else "inf" if value > 0 else "-inf"
+    return quoted(value)
 
 
 class _Validator:
@@ -296,6 +346,7 @@ class _Validator:
     def __init__(self, path: Path, environ: Mapping[str, str]) -> None:
         self.path = path
         self.environ = environ
+        self.warnings: list[str] = []
 
     # -- reporting
 
@@ -307,9 +358,9 @@ class _Validator:
         for key in table:
             if key in allowed:
                 continue
-            close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+            close = difflib.get_close_matches(key[:100], allowed, n=1, cutoff=0.6)
             hint = f"did you mean {close[0]!r}?" if close else "valid keys: " + ", ".join(allowed)
-            dotted = f"{prefix}.{key}" if prefix else key
+            dotted = f"{prefix}.{shown(key, 40)}" if prefix else shown(key, 40)
             raise ConfigError(f"{self.path}: {dotted}: unknown key; {hint}")
 
     def table(self, parent: Mapping[str, Any], key: str, prefix: str) -> Mapping[str, Any] | None:
@@ -345,7 +396,11 @@ class _Validator:
         value = table[key]
         ok = isinstance(value, kind) and not (kind is not bool and isinstance(value, bool))
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
-            value, ok = float(value), True
+            value, ok = _as_float(value), True
+        if kind is float and ok and not math.isfinite(value):
+            raise self.fail(
+                dotted, f"must be a finite number, got {_toml_value(value)}", example_line, context
+            )
         if not ok:
             raise self.fail(
                 dotted,
@@ -357,12 +412,26 @@ class _Validator:
             raise self.fail(dotted, "must not be empty", example_line, context)
         return value
 
-    def positive(self, table: Mapping[str, Any], key: str, prefix: str, default: float) -> float:
+    def timeout(self, table: Mapping[str, Any], prefix: str, default: float) -> float:
+        """Seconds to wait for an answer: more than 0, at most TIMEOUT_MAX."""
+        number = self.value(table, "timeout", float, prefix, default=default, example=default)
+        if not 0 < number <= TIMEOUT_MAX:
+            raise self.fail(
+                _dotted(prefix, "timeout"),
+                f"must be more than 0 and at most {TIMEOUT_MAX:g} seconds (10 minutes), "
+                f"got {_toml_value(number)}",
+                f"timeout = {_toml_value(default)}",
+            )
+        return number
+
+    def interval(self, table: Mapping[str, Any], key: str, prefix: str, default: float) -> float:
+        """Seconds between two polls: between POLL_MIN and POLL_MAX."""
         number = self.value(table, key, float, prefix, default=default, example=default)
-        if not number > 0:
+        if not POLL_MIN <= number <= POLL_MAX:
             raise self.fail(
                 _dotted(prefix, key),
-                f"must be more than 0 seconds, got {_toml_value(number)}",
+                f"must be between {POLL_MIN:g} second and {POLL_MAX:g} seconds (a day), "
+                f"got {_toml_value(number)}",
                 f"{key} = {_toml_value(default)}",
             )
         return number
@@ -387,25 +456,37 @@ class _Validator:
             prometheus=prometheus,
             poll=poll,
             services=services,
+            warnings=tuple(self.warnings),
         )
 
     def url(self, table: Mapping[str, Any], prefix: str, example: str) -> tuple[str, str]:
         url = self.value(table, "url", str, prefix, required=True, example=example).strip()
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+        except ValueError:  # e.g. an unclosed "[" of an IPv6 address
+            raise self.fail(
+                f"{prefix}.url", f'is not a valid URL: "{shown(url)}"', f'url = "{example}"'
+            ) from None
         if parts.scheme not in ("http", "https"):
             problem = (
-                f"must start with http:// or https://, got {url!r}"
+                f'must start with http:// or https://, got "{shown(url)}"'
                 if parts.scheme
-                else f"has no scheme: {url!r}"
+                else f'has no scheme: "{shown(url)}"'
             )
             raise self.fail(f"{prefix}.url", problem, f'url = "{example}"')
         if not parts.hostname:
-            raise self.fail(f"{prefix}.url", f"has no host name: {url!r}", f'url = "{example}"')
+            raise self.fail(
+                f"{prefix}.url",
+                f'has no host name: "{shown(url)}"',
+                f'url = "{example}"',
+            )
         try:
             parts.port  # noqa: B018 - raises on a bad port
         except ValueError:
             raise self.fail(
-                f"{prefix}.url", f"has an invalid port: {url!r}", f'url = "{example}"'
+                f"{prefix}.url",
+                f'has an invalid port: "{shown(url)}"',
+                f'url = "{example}"',
             ) from None
         return url.rstrip("/"), parts.hostname
 
@@ -415,7 +496,7 @@ class _Validator:
             return None
         self.check_keys(table, _GITLAB_KEYS, "gitlab")
         url, host = self.url(table, "gitlab", "https://gitlab.example.com")
-        timeout = self.positive(table, "timeout", "gitlab", 10.0)
+        timeout = self.timeout(table, "gitlab", 10.0)
         return GitLabConfig(url=url, token=self.token(table), timeout=timeout, host=host)
 
     def token(self, table: Mapping[str, Any]) -> Secret:
@@ -430,29 +511,47 @@ class _Validator:
                 table, "token_file", str, "gitlab", example="~/.config/cockpit/gitlab-token"
             )
             file = _resolve_path(Path(name), self.path.parent)
-            example = f'echo "$GITLAB_TOKEN" > {file} && chmod 600 {file}'
+            where = _path_shown(file)
+            example = f'echo "$GITLAB_TOKEN" > {where} && chmod 600 {where}'
             try:
                 text = file.read_text(encoding="utf-8")
+                mode = file.stat().st_mode
             except FileNotFoundError:
-                raise self.fail("gitlab.token_file", f"{file} does not exist", example) from None
-            except (OSError, UnicodeDecodeError) as error:
+                raise self.fail("gitlab.token_file", f"{where} does not exist", example) from None
+            except (OSError, ValueError) as error:  # ValueError: a NUL in the name, not UTF-8
                 reason = getattr(error, "strerror", None) or type(error).__name__
                 raise self.fail(
-                    "gitlab.token_file", f"cannot read {file} ({reason})", example
+                    "gitlab.token_file", f"cannot read {where} ({reason})", example
                 ) from None
             token = text.strip()
             if not token:
-                raise self.fail("gitlab.token_file", f"{file} is empty", example)
+                raise self.fail("gitlab.token_file", f"{where} is empty", example)
             if "\n" in token:
                 raise self.fail(
                     "gitlab.token_file",
-                    f"{file} holds more than one line; it must hold only the token",
+                    f"{where} holds more than one line; it must hold only the token",
                     example,
+                )
+            if stat.S_ISREG(mode) and mode & 0o077:
+                # As ssh says of a private key others can read (OpenSSH authfile.c,
+                # sshkey_perm_ok); the token still serves: a warning, not a refusal.
+                self.warnings.append(
+                    f"WARNING: token file {where} is readable by others "
+                    f"(mode {stat.S_IMODE(mode):04o}); run chmod 600 {where}"
                 )
             return Secret(token)
         variable = self.value(
             table, "token_env", str, "gitlab", default=DEFAULT_TOKEN_ENV, example="GITLAB_TOKEN"
         )
+        if not _ENV_NAME.fullmatch(variable):
+            # Not echoed: what is written here instead of a variable's name is often the
+            # token itself.
+            raise self.fail(
+                "gitlab.token_env",
+                "must be the name of an environment variable (letters, digits and _), "
+                "not the token itself",
+                'token_env = "GITLAB_TOKEN", then export GITLAB_TOKEN=<your access token>',
+            )
         token = self.environ.get(variable, "").strip()
         if not token:
             raise self.fail(
@@ -473,10 +572,10 @@ class _Validator:
         if name is None:
             return KubernetesConfig()
         file = _resolve_path(Path(name), self.path.parent)
-        if not file.is_file():
+        if not _is_file(file):
             raise self.fail(
                 "kubernetes.kubeconfig",
-                f"{file} does not exist",
+                f"{_path_shown(file)} does not exist",
                 'kubeconfig = "~/.kube/config" (or remove the key to use $KUBECONFIG)',
             )
         return KubernetesConfig(kubeconfig=file)
@@ -487,7 +586,7 @@ class _Validator:
             return None
         self.check_keys(table, _PROMETHEUS_KEYS, "prometheus")
         url, _ = self.url(table, "prometheus", "http://prometheus.monitoring:9090")
-        return PrometheusConfig(url=url, timeout=self.positive(table, "timeout", "prometheus", 5.0))
+        return PrometheusConfig(url=url, timeout=self.timeout(table, "prometheus", 5.0))
 
     def poll(self, raw: Mapping[str, Any]) -> PollConfig:
         table = self.table(raw, "poll", "")
@@ -496,7 +595,7 @@ class _Validator:
         self.check_keys(table, _POLL_KEYS, "poll")
         defaults = PollConfig()
         values = {
-            key: self.positive(table, key, "poll", getattr(defaults, key)) for key in _POLL_KEYS
+            key: self.interval(table, key, "poll", getattr(defaults, key)) for key in _POLL_KEYS
         }
         return PollConfig(**values)
 
@@ -525,9 +624,9 @@ class _Validator:
             if service.name in seen:
                 raise self.fail(
                     f"service[{index}].name",
-                    f"{service.name!r} is already the name of service[{seen[service.name]}]; "
-                    "service names must be unique",
-                    f'name = "{service.name}-2"',
+                    f"{quoted(service.name, 40)} is already the name of "
+                    f"service[{seen[service.name]}]; service names must be unique",
+                    f'name = "{shown(service.name, 40)}-2"',
                 )
             seen[service.name] = index
             services.append(service)
@@ -538,7 +637,7 @@ class _Validator:
     ) -> ServiceConfig:
         self.check_keys(table, _SERVICE_KEYS, prefix)
         name = self.value(table, "name", str, prefix, required=True, example="checkout")
-        context = f'service "{name}"'
+        context = f"service {quoted(name, 40)}"
         project = self.value(
             table,
             "gitlab_project",
@@ -563,7 +662,7 @@ class _Validator:
                 f"{prefix}.environment",
                 "this service has no environment; add at least one [[service.environment]]",
                 '[[service.environment]] name = "production" namespace = "checkout" '
-                f'rollout = "{name}"',
+                f"rollout = {quoted(name, 40)}",
                 context,
             )
         envs: list[EnvironmentConfig] = []
@@ -573,7 +672,7 @@ class _Validator:
             if env.name in seen:
                 raise self.fail(
                     f"{prefix}.environment[{index}].name",
-                    f"{env.name!r} is already the name of environment[{seen[env.name]}] of this "
+                    f"{quoted(env.name, 40)} is already the name of environment[{seen[env.name]}] of this "
                     "service; environment names must be unique within a service",
                     'name = "production-eu"',
                     context,
@@ -607,11 +706,11 @@ class _Validator:
         self, table: Mapping[str, Any], prefix: str, service: str, contexts: _KubeContexts
     ) -> EnvironmentConfig:
         self.check_keys(table, _ENV_KEYS, prefix)
-        context = f'service "{service}"'
+        context = f"service {quoted(service, 40)}"
         name = self.value(
             table, "name", str, prefix, required=True, example="production", context=context
         )
-        context = f'service "{service}", environment "{name}"'
+        context = f"service {quoted(service, 40)}, environment {quoted(name, 40)}"
 
         def get(key: str, kind: type, default: Any, example: Any) -> Any:
             return self.value(
@@ -627,8 +726,8 @@ class _Validator:
             raise self.fail(
                 f"{prefix}.deployment",
                 "rollout and deployment are both set; an environment runs one workload",
-                f'rollout = "{rollout}" for an Argo Rollout, or deployment = "{deployment}" '
-                "for a Deployment (not both)",
+                f"rollout = {quoted(rollout, 40)} for an Argo Rollout, or deployment = "
+                f"{quoted(deployment, 40)} for a Deployment (not both)",
                 context,
             )
         kind: WorkloadKind | None = (
@@ -647,10 +746,10 @@ class _Validator:
                 context,
             )
         guard_samples = get("guard_samples", int, 3, 3)
-        if guard_samples < 1:
+        if not 1 <= guard_samples <= GUARD_SAMPLES_MAX:
             raise self.fail(
                 f"{prefix}.guard_samples",
-                f"must be 1 or more, got {guard_samples}",
+                f"must be between 1 and {GUARD_SAMPLES_MAX}, got {_toml_value(guard_samples)}",
                 "guard_samples = 3",
                 context,
             )
@@ -683,8 +782,7 @@ class _KubeContexts:
     def _load(self, validator: _Validator, key: str, context: str) -> frozenset[str]:
         if self._names is not None:
             return self._names
-        from lightkube.config.kubeconfig import KubeConfig  # deferred: only when needed
-        from lightkube.core.exceptions import ConfigError as KubeConfigError
+        from cockpit import kubeconfig as kubeconfig_file  # deferred: only when needed
 
         if self._kubernetes.kubeconfig is not None:
             file = self._kubernetes.kubeconfig
@@ -696,35 +794,53 @@ class _KubeContexts:
         else:
             file = Path(self._environ.get("HOME", str(Path.home()))) / ".kube" / "config"
         fix = '[kubernetes] kubeconfig = "~/.kube/config", or remove kube_context'
-        if not file.is_file():
+        if not _is_file(file):
             raise validator.fail(
                 key,
-                f"a kube context is named but there is no kubeconfig at {file}",
+                f"a kube context is named but there is no kubeconfig at {_path_shown(file)}",
                 fix,
                 context,
             )
         try:
-            kubeconfig = KubeConfig.from_file(file)
-        except (KubeConfigError, OSError, ValueError, KeyError, TypeError) as error:
-            raise validator.fail(
-                key, f"cannot read the kubeconfig {file} ({error})", fix, context
-            ) from None
-        self._names, self._source = frozenset(kubeconfig.contexts), str(file)
+            kubeconfig = kubeconfig_file.load(file)
+        except kubeconfig_file.KubeconfigUnreadable as error:
+            raise ConfigError(f"{validator.path}: {key}: {error}") from None
+        self._names, self._source = frozenset(kubeconfig.contexts), _path_shown(file)
         return self._names
 
     def check(self, name: str, validator: _Validator, key: str, context: str) -> None:
         names = self._load(validator, key, context)
         if name in names:
             return
-        close = difflib.get_close_matches(name, sorted(names), n=1, cutoff=0.6)
-        known = ", ".join(sorted(names)) or "none"
+        close = difflib.get_close_matches(name[:100], sorted(names), n=1, cutoff=0.6)
+        known = shown(", ".join(sorted(names)) or "none", 200)
         suggestion = close[0] if close else sorted(names)[0] if names else "my-context"
         raise validator.fail(
             key,
-            f"no context {name!r} in {self._source} (it has: {known})",
-            f'kube_context = "{suggestion}"',
+            f"no context {shown(name, 40)!r} in {self._source} (it has: {known})",
+            f"kube_context = {quoted(suggestion, 40)}",
             context,
         )
+
+
+def _path_shown(path: Path) -> str:
+    return shown(str(path), 120)
+
+
+def _is_file(path: Path) -> bool:
+    """``path.is_file()``, False too for a name the system refuses (too long, a NUL)."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def _as_float(value: int) -> float:
+    """A TOML integer as a float; one too large for a float is infinite (and refused)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
 
 
 def _dotted(prefix: str, key: str) -> str:

@@ -28,6 +28,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
+from typing import Any
 from urllib.parse import urlsplit
 
 from cockpit.backoff import BackoffPolicy, adaptive_interval, rate_limited_wait
@@ -48,6 +49,7 @@ from cockpit.model import (
     SourceStatus,
     classify_health,
 )
+from cockpit.redact import shown
 from cockpit.sources.errors import SourceError
 
 log = logging.getLogger(__name__)
@@ -162,15 +164,57 @@ class Poller:
                     self._hold_until = loop.time() + delay
                 self._on_error(error)
             except Exception as error:  # a bug must not stop the screen from updating
-                log.exception("poller %s failed", self.name)
                 self.failures += 1
                 delay = self._policy.delay(self.failures, self._rng)
-                self._on_error(SourceError(self.source, f"internal error while polling: {error!r}"))
+                self._on_error(unexpected(self.source, error, f"poller {self.name}"))
             # asyncio.timeout, not wait_for: wait_for (3.11) can swallow a cancellation that
             # arrives as the event is set, and stop() would then wait for ever.
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(max(0.0, delay)):
                     await self._wake.wait()
+
+
+def parse_workload(
+    kind: str, name: str, obj: Mapping[str, Any], replicasets: list[dict], runs: list[dict]
+) -> Rollout:
+    """A Rollout or Deployment from the watches' objects; SourceError when they do not
+    parse (a status that is not an object, steps that are not a list)."""
+    from cockpit.sources.rollouts import parse_deployment_workload, parse_rollout
+
+    try:
+        if kind == "Rollout":
+            return parse_rollout(obj, replicasets, runs)
+        return parse_deployment_workload(obj, replicasets)
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError) as error:
+        raise SourceError(
+            SourceName.KUBE,
+            f"unexpected answer from Kubernetes for {kind} {shown(name, 60)}: "
+            f"{type(error).__name__}: {shown(error)}",
+        ) from None
+
+
+#: Characters of a source's error kept on its row (a server's error page can be
+#: megabytes; the row, the table under ``cockpit status`` and the screen show one line).
+ERROR_LIMIT = 400
+
+
+def unexpected(source: SourceName, error: Exception, where: str) -> SourceError:
+    """Any other exception from a source, as that source's error: one short line.
+
+    The traceback goes to the debug log only, once per kind of failure and place, never
+    to the terminal (``logging``'s last-resort handler prints warnings and above on
+    stderr, under the table of ``cockpit status``).
+    """
+    signature = (where, type(error).__name__)
+    if signature not in _LOGGED:
+        _LOGGED.add(signature)
+        log.debug("%s failed", where, exc_info=error)
+    return SourceError(
+        source, f"internal error while reading {source}: {type(error).__name__}: {shown(error)}"
+    )
+
+
+_LOGGED: set[tuple[str, str]] = set()
 
 
 # --------------------------------------------------------------------------- rows
@@ -483,11 +527,13 @@ class Engine:
         return True
 
     async def start(self) -> None:
+        # Before the sources start: one that fails at once (a kubeconfig that cannot be
+        # read) has then been heard from, and ready does not wait for it in vain.
+        self._unheard = {(row.key, source) for row in self._rows.values() for source in row.sources}
         self._start_gitlab()
         self._start_kube()
         self._start_prometheus()
         self._spawn(self._housekeeping(), "engine-housekeeping")
-        self._unheard = {(row.key, source) for row in self._rows.values() for source in row.sources}
         self._unsettled = {("project", path) for path in self._projects} | {
             ("chart", row.key)
             for row in self._rows.values()
@@ -699,6 +745,9 @@ class Engine:
             except SourceError as error:
                 self._failed([row.key], SourceName.KUBE, error)
                 continue
+            except Exception as error:
+                self._failed([row.key], SourceName.KUBE, unexpected(SourceName.KUBE, error, "kube"))
+                continue
             kinds = kinds_per_namespace.setdefault((context, namespace), set())
             kinds.update({kind, "ReplicaSet"})
             if kind == "Rollout":
@@ -709,7 +758,16 @@ class Engine:
             self._kube_namespace[row.key] = namespace
         for (context, namespace), kinds in sorted(kinds_per_namespace.items()):
             for kind in sorted(kinds):
-                watch = self.kube.watch(context or None, namespace, kind, backoff=backoff)
+                try:
+                    watch = self.kube.watch(context or None, namespace, kind, backoff=backoff)
+                except Exception as error:  # the kubeconfig or its context cannot be used
+                    failure = (
+                        error
+                        if isinstance(error, SourceError)
+                        else unexpected(SourceName.KUBE, error, "kube watch")
+                    )
+                    self._failed(self._namespace_keys(context, namespace), SourceName.KUBE, failure)
+                    break
                 self._watches[(context, namespace, kind)] = watch
                 self._spawn(
                     self._run_watch(context, namespace, kind, watch),
@@ -794,8 +852,6 @@ class Engine:
         return watch.objects if watch is not None else {}  # type: ignore[attr-defined]
 
     def _recompute_rollout(self, row: _Row, now: datetime) -> None:
-        from cockpit.sources.rollouts import parse_deployment_workload, parse_rollout
-
         env = row.env
         context = env.kube_context or ""
         namespace = self._kube_namespace[row.key]
@@ -821,11 +877,16 @@ class Engine:
             return
         owner = (kind, env.workload_name or "")
         replicasets = self._owned(context, namespace, "ReplicaSet").get(owner, [])
-        if kind == "Rollout":
-            runs = self._owned(context, namespace, "AnalysisRun").get(owner, [])
-            rollout = parse_rollout(obj, replicasets, runs)
-        else:
-            rollout = parse_deployment_workload(obj, replicasets)
+        runs = (
+            self._owned(context, namespace, "AnalysisRun").get(owner, [])
+            if kind == "Rollout"
+            else []
+        )
+        try:
+            rollout = parse_workload(kind, env.workload_name or "", obj, replicasets, runs)
+        except SourceError as error:
+            self._failed([row.key], SourceName.KUBE, error)
+            return
         changed = rollout != row.rollout
         row.rollout = rollout
         if any(watch in self._watch_errors for watch in needed):
@@ -966,7 +1027,7 @@ class Engine:
                 source=source,
                 state=state,
                 last_success=last,
-                last_error=error.message,
+                last_error=shown(error.message, ERROR_LIMIT),
                 last_error_at=now,
             )
             if (new.state, new.last_error) != (current.state, current.last_error):

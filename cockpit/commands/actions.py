@@ -59,9 +59,10 @@ def choose_environment(service: Any, name: str | None) -> Any:
 
 
 def run(args: argparse.Namespace, intent: str) -> int:
-    from cockpit.config import load
+    from cockpit.config import load, print_warnings
 
     config = load(args.config)
+    print_warnings(config)
     service = config.service(args.service)
     env = choose_environment(service, args.env)
     one_row = replace(config, services=(replace(service, environments=(env,)),))

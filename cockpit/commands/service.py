@@ -27,10 +27,11 @@ def source_error() -> type[Exception]:
 
 def load_service(args: argparse.Namespace) -> tuple[Any, Any]:
     """(GitLab source, service configuration) for ``args.service`` and ``args.config``."""
-    from cockpit.config import load
+    from cockpit.config import load, print_warnings
     from cockpit.sources.gitlab import GitLabSource
 
     config = load(args.config)
+    print_warnings(config)
     return GitLabSource(config.gitlab), config.service(args.service)
 
 

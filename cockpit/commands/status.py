@@ -246,9 +246,10 @@ async def collect(
 
 
 def run(args: argparse.Namespace) -> int:
-    from cockpit.config import load
+    from cockpit.config import load, print_warnings
 
     config = load(args.config)
+    print_warnings(config)
     environments = {env.name for _, env in config.environments()}
     if args.env is not None and args.env not in environments:
         raise UsageError(

@@ -39,6 +39,7 @@ from cockpit.model import (
     Pipeline,
     SourceName,
 )
+from cockpit.redact import shown
 from cockpit.sources.errors import (
     RateLimit,
     SourceError,
@@ -213,6 +214,21 @@ def connection_error(error: Exception, *, url: str, timeout: float, action: str)
 THREADS = 16
 
 
+#: What a parser raises on an answer of the wrong shape: a string where a number should
+#: be, a list where an object should be, a missing key.
+_WRONG_SHAPE = (TypeError, ValueError, KeyError, AttributeError, IndexError)
+
+
+def unexpected_answer(action: str, error: Exception) -> SourceError:
+    """An answer cockpit cannot read, as one short line (no payload dump)."""
+    return SourceError(
+        SourceName.GITLAB,
+        f"unexpected answer from GitLab while {shown(action)}: {type(error).__name__}: "
+        f"{shown(error)}",
+        transient=False,
+    )
+
+
 class _NoRetryGitlab(gitlab.Gitlab):
     """python-gitlab with its own 429 and transient retries off: it must never sleep."""
 
@@ -302,6 +318,15 @@ class GitLabSource:
                 error, url=self._config.url, timeout=self._config.timeout, action=action
             )
             raise self._scrub(mapped) from None
+        except _WRONG_SHAPE as error:
+            raise self._scrub(unexpected_answer(action, error)) from None
+
+    def _parsed(self, action: str, parse: Callable[[Any], T], answer: Any) -> T:
+        """A write's answer through its parser; a wrong shape is GitLab's error."""
+        try:
+            return parse(answer)
+        except _WRONG_SHAPE as error:
+            raise self._scrub(unexpected_answer(action, error)) from None
 
     async def _call(self, action: str, project: str | None, call: Callable[[], T]) -> T:
         loop = asyncio.get_running_loop()
@@ -546,42 +571,48 @@ class GitLabSource:
 
     async def play_job(self, project: str, job_id: int) -> Job:
         request = job_action_request(project, job_id, "play")
-        return parse_job(await self.send(request, project=project, action=f"playing job {job_id}"))
+        action = f"playing job {job_id}"
+        return self._parsed(
+            action, parse_job, await self.send(request, project=project, action=action)
+        )
 
     async def retry_job(self, project: str, job_id: int) -> Job:
         """Retry a job; GitLab answers with the NEW job (a new id)."""
         request = job_action_request(project, job_id, "retry")
-        return parse_job(await self.send(request, project=project, action=f"retrying job {job_id}"))
+        action = f"retrying job {job_id}"
+        return self._parsed(
+            action, parse_job, await self.send(request, project=project, action=action)
+        )
 
     async def cancel_job(self, project: str, job_id: int) -> Job:
         request = job_action_request(project, job_id, "cancel")
-        answer = await self.send(request, project=project, action=f"canceling job {job_id}")
-        return parse_job(answer)
+        action = f"canceling job {job_id}"
+        return self._parsed(
+            action, parse_job, await self.send(request, project=project, action=action)
+        )
 
     async def retry_pipeline(self, project: str, pipeline_id: int) -> Pipeline:
         request = pipeline_action_request(project, pipeline_id, "retry")
-        answer = await self.send(
-            request, project=project, action=f"retrying pipeline {pipeline_id}"
-        )
-        return parse_pipeline(answer)
+        action = f"retrying pipeline {pipeline_id}"
+        answer = await self.send(request, project=project, action=action)
+        return self._parsed(action, parse_pipeline, answer)
 
     async def cancel_pipeline(self, project: str, pipeline_id: int) -> Pipeline:
         request = pipeline_action_request(project, pipeline_id, "cancel")
-        answer = await self.send(
-            request, project=project, action=f"canceling pipeline {pipeline_id}"
-        )
-        return parse_pipeline(answer)
+        action = f"canceling pipeline {pipeline_id}"
+        answer = await self.send(request, project=project, action=action)
+        return self._parsed(action, parse_pipeline, answer)
 
     async def set_feature_flag(self, project: str, name: str, active: bool) -> FeatureFlag:
         request = feature_flag_request(project, name, active)
         verb = "turning on" if active else "turning off"
-        answer = await self.send(request, project=project, action=f"{verb} flag {name}")
-        return parse_feature_flag(answer)
+        action = f"{verb} flag {name}"
+        answer = await self.send(request, project=project, action=action)
+        return self._parsed(action, parse_feature_flag, answer)
 
     async def redeploy(self, project: str, deployment: Deployment) -> Job:
         """Re-deploy a deployment's commit by retrying its deploy job; the new job."""
         request = redeploy_request(project, deployment)
-        answer = await self.send(
-            request, project=project, action=f"re-deploying deployment #{deployment.iid}"
-        )
-        return parse_job(answer)
+        action = f"re-deploying deployment #{deployment.iid}"
+        answer = await self.send(request, project=project, action=action)
+        return self._parsed(action, parse_job, answer)

@@ -37,8 +37,10 @@ from lightkube.generic_resource import create_namespaced_resource
 from lightkube.resources.apps_v1 import Deployment, ReplicaSet
 from lightkube.types import PatchType
 
+from cockpit import kubeconfig as kubeconfig_file
 from cockpit.config import KubernetesConfig
 from cockpit.model import SourceName
+from cockpit.redact import shown
 from cockpit.sources.errors import (
     SourceError,
     connection_refused,
@@ -312,11 +314,22 @@ class KindWatch:
                     await asyncio.sleep(self._idle_reconnect_delay)
             except _Expired:
                 self.resource_version = None
-            except SourceError as error:
+            except (SourceError, TypeError, ValueError, KeyError, AttributeError) as caught:
+                # An answer of the wrong shape (a list that is not one, a name that is not
+                # a string) is this watch's failure like any other: listed again later.
+                error = caught if isinstance(caught, SourceError) else self._unexpected(caught)
                 failures += 1
                 self.error = error
+                self.resource_version = None if error is not caught else self.resource_version
                 yield WatchChange(error=error)
                 await asyncio.sleep(self._backoff(failures, error))
+
+    def _unexpected(self, error: Exception) -> SourceError:
+        return SourceError(
+            SourceName.KUBE,
+            f"unexpected answer from Kubernetes for the {self.kind} watch in {self.namespace}: "
+            f"{type(error).__name__}: {shown(error)}",
+        )
 
     async def _relist(self) -> WatchChange:
         items, version = await self._source._list_raw(self)
@@ -399,17 +412,9 @@ class KubeSource:
     def _load_kubeconfig(self) -> KubeConfig:
         if self._kubeconfig is None:
             try:
-                if self._config.kubeconfig is not None:
-                    self._kubeconfig = KubeConfig.from_file(self._config.kubeconfig)
-                else:
-                    self._kubeconfig = KubeConfig.from_env()
-            except (KubeConfigError, OSError, ValueError, KeyError, TypeError) as error:
-                where = self._config.kubeconfig or "$KUBECONFIG or ~/.kube/config"
-                raise SourceError(
-                    SourceName.KUBE,
-                    f"cannot load the kubeconfig ({where}): {error}",
-                    transient=False,
-                ) from None
+                self._kubeconfig = kubeconfig_file.load(self._config.kubeconfig)
+            except kubeconfig_file.KubeconfigUnreadable as error:
+                raise SourceError(SourceName.KUBE, str(error), transient=False) from None
         return self._kubeconfig
 
     def _client(self, context: str | None) -> tuple[AsyncClient, SingleConfig, str]:
@@ -429,10 +434,23 @@ class KubeSource:
                     raise KubeConfigError(f"Context '{name}' not found")
                 client = AsyncClient(config=single, timeout=httpx.Timeout(self._timeout))
             except KubeConfigError as error:
-                known = ", ".join(sorted(kubeconfig.contexts)) or "none"
+                known = shown(", ".join(sorted(kubeconfig.contexts)) or "none", 200)
                 raise SourceError(
                     SourceName.KUBE,
-                    f"kube context {name!r} cannot be used: {error} (contexts: {known})",
+                    f"kube context {shown(name, 60)!r} cannot be used: {shown(str(error), 120)} "
+                    f"(contexts: {known})",
+                    transient=False,
+                ) from None
+            except (KeyError, TypeError, ValueError, AttributeError, OSError) as error:
+                # A context naming a missing cluster or user, a cluster entry of the wrong
+                # shape, a certificate file that is not there: the kubeconfig's text is not
+                # quoted (it holds credentials).
+                raise SourceError(
+                    SourceName.KUBE,
+                    kubeconfig_file.problem(
+                        str(self._config.kubeconfig or kubeconfig_file.DEFAULT_KUBECONFIG),
+                        f"kube context {shown(name, 60)!r} cannot be used ({type(error).__name__})",
+                    ),
                     transient=False,
                 ) from None
             self._clients[name] = (client, single)

@@ -15,6 +15,7 @@ import httpx
 
 from cockpit.config import PrometheusConfig
 from cockpit.model import Sample, SourceName
+from cockpit.redact import shown
 from cockpit.sources.errors import (
     SourceError,
     connection_refused,
@@ -129,7 +130,15 @@ class PrometheusSource:
                 "it sits behind authentication cockpit does not send",
                 status=response.status_code,
             )
-        series = parse_query_result(body, expr=expr, status=response.status_code)
+        try:
+            series = parse_query_result(body, expr=expr, status=response.status_code)
+        except (TypeError, ValueError, KeyError, AttributeError, IndexError) as error:
+            raise SourceError(
+                SourceName.PROMETHEUS,
+                f"unexpected answer from Prometheus at {url}: {type(error).__name__}: "
+                f"{shown(error)}",
+                status=response.status_code,
+            ) from None
         if not response.is_success:  # an error body that still said "success"
             raise SourceError(
                 SourceName.PROMETHEUS,

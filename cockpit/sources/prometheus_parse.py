@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cockpit.model import Sample, SourceName
+from cockpit.redact import shown
 from cockpit.sources.errors import SourceError
 
 Labels = tuple[tuple[str, str], ...]
@@ -38,8 +39,10 @@ def _sample(pair: Any, expr: str) -> Sample:
         at, raw = pair
         value = float(raw)
         moment = datetime.fromtimestamp(float(at), tz=UTC)
-    except (TypeError, ValueError) as exc:
-        raise _error(f"Prometheus sent a sample cockpit cannot read ({pair!r}) for {expr}") from exc
+    except (TypeError, ValueError, OverflowError, OSError) as exc:  # OSError: a time out of range
+        raise _error(
+            f"Prometheus sent a sample cockpit cannot read ({shown(repr(pair))}) for {expr}"
+        ) from exc
     if math.isnan(value):
         return Sample(at=moment, value=None)
     if math.isinf(value):
@@ -75,8 +78,8 @@ def parse_query_result(
             transient=status is not None and status >= 500,
         )
     if body["status"] == "error":
-        error_type = str(body.get("errorType") or "error")
-        text = str(body.get("error") or "no details")
+        error_type = shown(str(body.get("errorType") or "error"), 40)
+        text = shown(str(body.get("error") or "no details"), 200)
         if error_type == "bad_data":
             message = f"Prometheus rejected the query (bad_data): {text}"
         elif error_type == "execution":
@@ -88,20 +91,28 @@ def parse_query_result(
             message = f"Prometheus failed{code} ({error_type}): {text}"
         raise _error(message, status=status, transient=error_type in TRANSIENT_ERROR_TYPES)
     data = body.get("data") or {}
+    if not isinstance(data, Mapping):
+        raise _error(f"Prometheus answered without a data object for {expr}")
     kind = data.get("resultType")
     result = data.get("result")
     if kind in ("scalar", "string"):
         return (Series((), (_sample(result, expr),)),)
     if kind not in ("vector", "matrix") or not isinstance(result, list):
-        raise _error(f"Prometheus returned an unexpected result type {kind!r} for {expr}")
+        raise _error(
+            f"Prometheus returned an unexpected result type {shown(repr(kind), 40)} for {expr}"
+        )
     series = []
     for item in result:
+        if not isinstance(item, Mapping):
+            raise _error(f"Prometheus returned a series that is not an object for {expr}")
         if "histogram" in item or "histograms" in item:
             raise _error(
                 f"the query returns a native histogram, not a number; wrap it in "
                 f"histogram_quantile() or histogram_count(): {expr}"
             )
-        pairs = [item["value"]] if kind == "vector" else item.get("values") or []
+        pairs = [item.get("value")] if kind == "vector" else item.get("values") or []
+        if not isinstance(pairs, list):
+            raise _error(f"Prometheus returned values that are not a list for {expr}")
         series.append(Series(_labels(item.get("metric")), tuple(_sample(p, expr) for p in pairs)))
     return tuple(series)
 

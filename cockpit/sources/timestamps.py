@@ -17,7 +17,10 @@ def parse_timestamp(value: object) -> datetime | None:
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(float(value), tz=UTC)
+        try:
+            return datetime.fromtimestamp(float(value), tz=UTC)
+        except (OverflowError, OSError, ValueError):  # beyond the platform's time_t, or NaN
+            return None
     elif isinstance(value, str):
         text = value.strip()
         if text.endswith(" UTC"):
@@ -32,4 +35,7 @@ def parse_timestamp(value: object) -> datetime | None:
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # year 1 with a positive offset, year 9999 with a negative one
+        return None

@@ -64,8 +64,11 @@ class CockpitApp(App[None]):
         low_bandwidth: bool = False,
         actions: ActionPort | None = None,
         insights: InsightsProvider | None = None,
+        warnings: tuple[str, ...] = (),
     ) -> None:
         super().__init__()
+        #: Said once, as notifications, when the screen starts (the configuration's).
+        self.startup_warnings = warnings
         self.engine = engine
         self.read_only = read_only
         self.low_bandwidth = low_bandwidth
@@ -104,6 +107,8 @@ class CockpitApp(App[None]):
         if self.actions is not None:
             self._stop_guard = self.actions.watch_health(self.engine, self._guard_report)
         self.push_screen(OverviewScreen())
+        for warning in self.startup_warnings:
+            self.notify(warning, severity="warning", timeout=15)
         self.run_worker(
             self.engine.start(), name="engine-start", group="engine", exit_on_error=False
         )

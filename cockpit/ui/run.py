@@ -36,6 +36,7 @@ def run_app(
     low_bandwidth: bool,
     actions: ActionPort | None,
     insights: InsightsProvider | None = None,
+    warnings: tuple[str, ...] = (),
 ) -> int:
     """Run the screen until the user quits; the exit status."""
     if low_bandwidth:
@@ -48,6 +49,7 @@ def run_app(
         low_bandwidth=low_bandwidth,
         actions=actions,
         insights=insights,
+        warnings=warnings,
     )
     app.run()
     return app.return_code or 0
@@ -73,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
         low_bandwidth=bool(args.low_bandwidth),
         actions=action_port(engine, read_only=read_only),
         insights=insights_provider(engine, config),
+        warnings=config.warnings,
     )
 
 

@@ -375,8 +375,10 @@ def test_threshold_out_of_range(tmp_path: Path, value: str) -> None:
 
 
 def test_guard_samples_and_timeouts_must_be_positive(tmp_path: Path) -> None:
-    assert "must be 1 or more, got 0" in error_for(tmp_path, MINIMAL + "  guard_samples = 0\n")
-    assert "poll.gitlab_idle: must be more than 0" in error_for(
+    assert "must be between 1 and 100, got 0" in error_for(
+        tmp_path, MINIMAL + "  guard_samples = 0\n"
+    )
+    assert "poll.gitlab_idle: must be between 1 second and 86400" in error_for(
         tmp_path, MINIMAL + "\n[poll]\ngitlab_idle = 0\n"
     )
 

@@ -7,13 +7,14 @@ import contextlib
 import itertools
 import random
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from cockpit.backoff import BackoffPolicy, rate_limited_wait
-from cockpit.config import parse
+from cockpit.config import PollConfig, parse
 from cockpit.engine import Engine, Poller, StateUpdate, gate_from, merge_history
 from cockpit.model import (
     Deployment,
@@ -39,14 +40,6 @@ token_env = "TEST_TOKEN"
 
 [prometheus]
 url = "http://prometheus.invalid"
-
-[poll]
-gitlab_active = 0.05
-gitlab_idle = 0.05
-prometheus = 0.05
-prometheus_active = 0.05
-history = 0.01
-flags = 0.01
 
 [[service]]
 name = "checkout"
@@ -77,8 +70,21 @@ gitlab_project = "shop/auth"
 """
 
 
+#: Faster than a configuration file may poll (at least once a second): the tests wait
+#: on conditions, and every second of polling is test time.
+TEST_POLL = PollConfig(
+    gitlab_active=0.05,
+    gitlab_idle=0.05,
+    prometheus=0.05,
+    prometheus_active=0.05,
+    history=0.01,
+    flags=0.01,
+)
+
+
 def config():
-    return parse(CONFIG, Path("/tmp/cockpit.toml"), environ={"TEST_TOKEN": "secret"})
+    loaded = parse(CONFIG, Path("/tmp/cockpit.toml"), environ={"TEST_TOKEN": "secret"})
+    return replace(loaded, poll=TEST_POLL)
 
 
 def pipeline(status: str = "success", pid: int = 10) -> Pipeline:
