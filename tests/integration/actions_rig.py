@@ -10,6 +10,7 @@ waits until every source has answered once. ``r.plan(...)`` is plan + enrich,
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -73,6 +74,13 @@ class Rig:
 
     def audit_text(self) -> str:
         return self.ctx.audit.path.read_text() if self.ctx.audit.path.exists() else ""
+
+    def audit_records(self) -> list[dict[str, Any]]:
+        """One record per write, as ``cockpit audit --json`` prints them (a pending record
+        and its outcome are one write)."""
+        from cockpit.actions.audit import read_audit
+
+        return [json.loads(r.to_json()) for r in read_audit(self.ctx.audit.path).records]
 
 
 def only(config: Config, rows: Iterable[tuple[str, str]]) -> Config:

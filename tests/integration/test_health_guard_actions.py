@@ -4,7 +4,6 @@ once per revision when the environment asks for it, and never writes in read-onl
 from __future__ import annotations
 
 import asyncio
-import json
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -62,7 +61,7 @@ async def test_a_failing_canary_is_aborted_once_by_the_guard_and_audited_as_such
                 b'{"status":{"abort":true}}',
             )
         ]
-        (record,) = [json.loads(line) for line in r.audit_text().splitlines()]
+        (record,) = r.audit_records()
         assert (record["actor"], record["action"], record["result"]) == (
             "cockpit health guard",
             "abort",
@@ -137,6 +136,6 @@ async def test_a_person_and_the_guard_aborting_at_once_send_one_abort(tmp_path: 
         result = await mine
         await guard.settle()
         assert len(r.writes()) == 1
-        results = sorted(json.loads(line)["result"] for line in r.audit_text().splitlines())
+        results = sorted(record["result"] for record in r.audit_records())
         assert results == ["ok", "refused"]
         assert result.ok or "already being sent" in result.message
