@@ -105,3 +105,31 @@ async def test_the_guard_tells_the_screen_when_it_trips_and_when_it_forgets_a_ro
     assert [(r.key, r.triggered) for r in heard] == [(KEY, True), (KEY, False)]
     await stop()
     assert stub.listeners == []
+
+
+async def test_retry_and_full_promote_of_a_canary_the_guard_failed_say_so() -> None:
+    bad = failing_canary()
+    stub = engine(bad)
+    actions = action_port(stub, read_only=False)  # type: ignore[arg-type]
+    stop = actions.watch_health(stub, lambda report: None)
+    aborted = row_state(rollout=replace(canary(), aborted=True), health=bad.health)
+    stub.publish(aborted)  # the canary was aborted for it; the guard forgets the row
+    for intent in ("retry", "promote-full"):
+        plan = actions.plan(aborted, intent, read_only=False)
+        assert isinstance(plan, ActionPlan), plan
+        assert plan.warnings[0] == (
+            "the health guard failed this canary: success rate under 99.0 % for 3 samples "
+            "in a row (95.0 %, 95.0 %, 95.0 %)"
+        )
+        assert "the success rate is 96.12 %, under the 99 % threshold" in plan.warnings
+        assert plan.severity == "strong"
+    await stop()
+
+
+def test_retry_of_a_canary_the_guard_never_judged_names_the_latest_health() -> None:
+    actions = action_port(engine(), read_only=False)  # type: ignore[arg-type]
+    aborted = row_state(rollout=replace(canary(), aborted=True))
+    plan = actions.plan(aborted, "retry", read_only=False)
+    assert isinstance(plan, ActionPlan)
+    assert plan.warnings and plan.warnings[0].startswith("latest health: ")
+    assert not any("health guard" in w for w in plan.warnings)

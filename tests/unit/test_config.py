@@ -166,6 +166,15 @@ def test_simulator_generated_file_loads(tmp_path: Path) -> None:
         assert env.read_only == spec.read_only
     assert loaded.gitlab is not None and loaded.gitlab.token.reveal() == TOKEN
     assert loaded.kubernetes.kubeconfig == tmp_path / "kubeconfig"
+    # Writes to the simulated world (cockpit demo, cockpit sim) are recorded beside it,
+    # never in the person's real audit log.
+    assert loaded.audit_log == tmp_path / "audit.jsonl"
+
+
+def test_audit_log_is_relative_to_the_file_and_defaults_to_none(tmp_path: Path) -> None:
+    assert load_text(tmp_path, MINIMAL).audit_log is None
+    loaded = load_text(tmp_path, 'audit_log = "logs/writes.jsonl"\n' + MINIMAL)
+    assert loaded.audit_log == tmp_path / "logs" / "writes.jsonl"
 
 
 # --------------------------------------------------------------------------- discovery

@@ -118,3 +118,24 @@ def test_cockpit_audit_with_no_log_yet_says_so_and_succeeds(
 ) -> None:
     assert cli.main(["audit"]) == 0
     assert "no audit records yet" in capsys.readouterr().err
+
+
+def test_a_write_is_one_record_whose_outcome_replaces_its_pending_line(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path / "audit.jsonl")
+    log.append_now(record(id="w1", result="pending"))
+    log.append_now(record(id="w2", result="pending", target="the flag"))
+    log.append_now(record(id="w1", result="ok"))
+    records = read_audit(log.path).records
+    assert [(r.id, r.result, r.outcome) for r in records] == [
+        ("w1", "ok", "ok"),
+        ("w2", "pending", "sent, outcome unknown"),
+    ]
+
+
+def test_cockpit_audit_shows_a_write_whose_answer_never_came_as_sent_outcome_unknown(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    AuditLog(audit_log_path()).append_now(record(id="w1", result="pending"))
+    assert cli.main(["audit"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert "sent, outcome unknown" in table[1]

@@ -46,6 +46,9 @@ class FakeKube:
         self.obj = obj
         self.failures = failures or {}
         self.patches: list[tuple[str | None, str, Any]] = []
+        #: The audit log as it stood when each patch left (set by the test).
+        self.audit_path: Path | None = None
+        self.on_record_when_sent: list[list[str]] = []
 
     async def get(
         self, context: str | None, namespace: str, kind: str, name: str
@@ -54,6 +57,9 @@ class FakeKube:
 
     async def patch(self, context, namespace, kind, name, body, *, patch_type, subresource=None):  # type: ignore[no-untyped-def]
         self.patches.append((subresource, patch_type, body))
+        if self.audit_path is not None:
+            records = read_audit(self.audit_path).records
+            self.on_record_when_sent.append([r.result for r in records])
         failure = self.failures.get(subresource)
         if failure is not None:
             raise failure
@@ -184,3 +190,15 @@ async def test_a_plan_made_without_configuration_is_bound_when_executed(tmp_path
     assert unbound.workload.context is None
     result = await execute(unbound, ctx)
     assert result.ok and result.sent[0].startswith(f"PATCH {STATUS}")
+
+
+async def test_the_write_is_on_record_before_it_leaves(tmp_path: Path) -> None:
+    kube = FakeKube(rollout_object())
+    ctx = context(tmp_path, kube)
+    kube.audit_path = ctx.audit.path
+    result = await execute(promote_plan(ctx), ctx)
+    assert result.ok
+    assert kube.on_record_when_sent == [["pending"]]
+    (record,) = read_audit(ctx.audit.path).records
+    assert (record.result, record.intent, record.context) == ("ok", "promote", "prod-eu")
+    assert len(ctx.audit.path.read_text().splitlines()) == 2  # pending, then its outcome
