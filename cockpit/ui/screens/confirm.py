@@ -79,8 +79,10 @@ class ConfirmScreen(ModalScreen[Any]):
         Binding("pageup", "scroll(-10)", "Page up", show=False),
     ]
 
-    #: How long after opening the dialog starts to accept a confirmation.
-    ARM_SECONDS: ClassVar[float] = 0.4
+    #: How long the dialog must have been on screen, with no key typed, before it accepts a
+    #: confirmation. Short, since every early key starts the wait again: an abort must be
+    #: ready within half a second of ``r``.
+    ARM_SECONDS: ClassVar[float] = 0.3
 
     def __init__(
         self,
