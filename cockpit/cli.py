@@ -110,14 +110,15 @@ def _add_status_args(parser: argparse.ArgumentParser) -> None:
     _add_command_config(parser)
 
 
-def _positive_days(text: str) -> int:
+def _one_or_more(text: str) -> int:
+    """An argument type: a whole number, 1 or more (the text is cut in errors)."""
     try:
-        days = int(text)
+        number = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of days: {text!r}") from None
-    if days < 1:
-        raise argparse.ArgumentTypeError(f"the window must be at least 1 day, not {days}")
-    return days
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text[:40]!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {number}")
+    return number
 
 
 def _add_maturity_args(parser: argparse.ArgumentParser) -> None:
@@ -145,20 +146,14 @@ def _add_dora_args(parser: argparse.ArgumentParser) -> None:
         "--env", required=True, metavar="ENV", help="the environment, as the configuration names it"
     )
     parser.add_argument(
-        "--days", type=_positive_days, default=30, metavar="N", help="window in days (default: 30)"
+        "--days",
+        type=_one_or_more,
+        default=30,
+        metavar="N",
+        help="window in days (default: 30)",
     )
     parser.add_argument("--json", action="store_true", help="print JSON")
     _add_command_config(parser)
-
-
-def _revision(text: str) -> int:
-    try:
-        number = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a revision number: {text[:40]!r}") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"a revision number is 1 or more, got {number}")
-    return number
 
 
 def _action_args(
@@ -181,7 +176,7 @@ def _action_args(
         if rollback:
             parser.add_argument(
                 "--to-revision",
-                type=_revision,
+                type=_one_or_more,
                 metavar="N",
                 help="undo to revision N (as kubectl argo rollouts undo --to-revision), "
                 "also past an abort",

@@ -34,8 +34,14 @@ def test_help_lists_the_subcommands(capsys: pytest.CaptureFixture[str]) -> None:
 
 @pytest.mark.parametrize(
     "args",
-    [["frobnicate"], ["--no-such-flag"], ["sim", "--seed", "seven", "--state-dir", "x"]],
-    ids=["unknown-subcommand", "unknown-flag", "bad-value"],
+    [
+        ["frobnicate"],
+        ["--no-such-flag"],
+        ["sim", "--seed", "seven", "--state-dir", "x"],
+        ["rollback", "checkout", "--to-revision", "0"],
+        ["dora", "checkout", "--days", "x" * 5000],
+    ],
+    ids=["unknown-subcommand", "unknown-flag", "bad-value", "revision-0", "huge-days"],
 )
 def test_usage_mistakes_give_one_line_on_stderr_and_exit_2(args: list[str]) -> None:
     result = run_cli(*args)
@@ -43,7 +49,7 @@ def test_usage_mistakes_give_one_line_on_stderr_and_exit_2(args: list[str]) -> N
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("cockpit")
-    assert "error" in lines[0]
+    assert "error" in lines[0] and len(lines[0]) < 200
     assert result.stdout == ""
 
 
