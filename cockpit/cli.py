@@ -59,7 +59,11 @@ def _add_app_args(parser: argparse.ArgumentParser) -> None:
 
 def _add_sim_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--scenario", default="demo", metavar="NAME", help="which demo world (default: demo)"
+        "--scenario",
+        default="demo",
+        metavar="NAME",
+        help="which demo world: demo (default, every situation at once), bad-canary, "
+        "manual-gate, blue-green, migration-rollback, failed-pipeline or healthy",
     )
     parser.add_argument("--seed", type=int, default=7, metavar="N", help="random seed (default: 7)")
     parser.add_argument(

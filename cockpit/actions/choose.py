@@ -275,8 +275,9 @@ def _promote(row: _Row, job: Job | None, flag: FeatureFlag | None) -> ActionPlan
     if rollout is not None and rollout.kind == "Rollout":
         if rollout.aborted:
             return NoAction(
-                f"{key} was aborted: promote does not apply; R retries the rollout, "
-                "P promotes it fully; traffic is on the stable version already"
+                f"{key} was aborted: promote does not apply; traffic is on the stable version "
+                "already; retry the rollout (R on the screen) or promote it fully (P, or "
+                "cockpit promote --full)"
             )
         if rollout.preview_ready:
             return _switch(row, rollout)
@@ -286,7 +287,7 @@ def _promote(row: _Row, job: Job | None, flag: FeatureFlag | None) -> ActionPlan
             return NoAction(
                 f"the {rollout.strategy.value} of {key} is not paused "
                 f"(at {_step_text(rollout, rollout.step_index)}): promote applies to a paused "
-                "step; P promotes fully"
+                "step; a full promotion (P, or cockpit promote --full) skips the rest"
             )
     gate = row.state.manual_gate
     if gate is not None and gate.playable:
@@ -505,8 +506,8 @@ def _rollback(row: _Row, job: Job | None, flag: FeatureFlag | None) -> ActionPla
         at = f" {when(rollout.aborted_at, row.now)}" if rollout.aborted_at else ""
         return NoAction(
             f"{row.key} is already rolled back: it was aborted{at} and all traffic is on the "
-            "stable version; nothing was sent. R retries the rollout; to undo to an earlier "
-            f"revision, name it: cockpit rollback {row.key.service} --env "
+            "stable version; nothing was sent. Retry the rollout with R on the screen; to "
+            f"undo to an earlier revision, name it: cockpit rollback {row.key.service} --env "
             f"{row.key.environment} --to-revision N",
             satisfied=True,
         )
@@ -525,7 +526,8 @@ def _abort_intent(row: _Row, job: Job | None, flag: FeatureFlag | None) -> Actio
     if rollout.aborted:
         at = f" {when(rollout.aborted_at, row.now)}" if rollout.aborted_at else ""
         return NoAction(
-            f"{row.key} is already aborted{at}: all traffic is on the stable version; R retries it",
+            f"{row.key} is already aborted{at}: all traffic is on the stable version; retry it "
+            "with R on the screen",
             satisfied=True,
         )
     if not rollout.in_progress:

@@ -105,7 +105,7 @@ def test_p_does_nothing_when_nothing_is_paused_or_the_rollout_was_aborted() -> N
     moving = canary(paused=False, pause_reasons=(), phase="Progressing", step_index=2)
     assert "is not paused (at step 2/7 (setWeight: 20))" in reason(state(rollout=moving), "promote")
     aborted = canary(aborted=True, paused=False, pause_reasons=())
-    assert "R retries the rollout" in reason(state(rollout=aborted), "promote")
+    assert "retry the rollout (R on the screen)" in reason(state(rollout=aborted), "promote")
 
 
 def test_shift_p_is_a_full_promotion_with_a_strong_warning() -> None:
