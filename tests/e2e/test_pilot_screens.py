@@ -176,6 +176,11 @@ async def test_help_lists_every_key_of_the_screen_underneath() -> None:
             assert words in keys
         assert "Abort the rollout: traffic back to stable (does not apply now)" in keys
         assert "ctrl+d" in keys and "unbound on purpose" in keys
+        # Textual's own app and screen keys are not what a person opened help for.
+        every_line = str(app.screen.query_one("#help-keys").render())
+        assert "Refresh" in every_line
+        for textual_words in ("Focus Next", "Focus Previous", "Copy selected text"):
+            assert textual_words not in every_line
         await pilot.press("escape")
         assert isinstance(app.screen, OverviewScreen)
         await pilot.press("enter", "question_mark")

@@ -11,7 +11,7 @@ import textwrap
 from typing import Any, ClassVar
 
 from textual import events
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
@@ -39,6 +39,26 @@ KEYS = 11
 TALL = 32
 
 
+def _declared_actions(node: object) -> set[str]:
+    """The actions bound by cockpit's own classes in ``node``'s class hierarchy."""
+    actions: set[str] = set()
+    for cls in type(node).__mro__:
+        if not cls.__module__.startswith("cockpit."):
+            continue
+        for binding in cls.__dict__.get("BINDINGS", ()):
+            actions.add(binding.action if isinstance(binding, Binding) else binding[1])
+    return actions
+
+
+def _listed(node: object, binding: Binding) -> bool:
+    """Whether help lists a binding: on the app and on screens only cockpit's own keys
+    (Textual's "Focus Next" or "Copy selected text" are not what a person came for);
+    widgets' keys (moving in a list, scrolling a log) are listed as they are."""
+    if not isinstance(node, App | Screen):
+        return True
+    return binding.action in _declared_actions(node)
+
+
 class HelpScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,question_mark", "dismiss", "Close"),
@@ -58,6 +78,8 @@ class HelpScreen(ModalScreen[None]):
         # One line per action: its keys together ("j ↓  move down"), in binding-chain order.
         grouped: dict[tuple[int, str], list[Any]] = {}
         for active in self._under.active_bindings.values():
+            if not _listed(active.node, active.binding):
+                continue
             grouped.setdefault((id(active.node), active.binding.action), []).append(active)
         lines: list[tuple[str, str]] = []
         for actives in grouped.values():
