@@ -419,3 +419,20 @@ async def test_keys_typed_while_the_dialog_waits_start_its_wait_again(
             assert not dialog.armed
         await eventually(lambda: dialog.armed, message="armed once the keys stop")
         assert actions.executed == []
+
+
+async def test_there_is_more_is_said_until_the_plan_is_scrolled_to_its_end() -> None:
+    app, _, _ = cockpit(actions=FakeActions())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("r")
+        dialog = await confirm_dialog(app)
+        await eventually(lambda: "there is more" in static_text(app, "#choices"))
+        for _ in range(30):  # j scrolls one line: more than the body has
+            await pilot.press("j")
+        await eventually(
+            lambda: "there is more" not in static_text(app, "#choices"),
+            message="the hint gone at the end of the plan",
+        )
+        assert "y / enter confirm" in static_text(app, "#choices") and dialog.armed
+        await pilot.press("k")
+        await eventually(lambda: "there is more" in static_text(app, "#choices"))

@@ -203,9 +203,17 @@ class ConfirmScreen(ModalScreen[Any]):
         if not ready:
             choices.update(self._waiting_choices())
             return
-        more = self.query_one("#plan-body", VerticalScroll).max_scroll_y > 0
-        choices.update(toned([*CHOICE_FRAGMENTS, MORE]) if more else CHOICES)
         self.armed = True
+        self._show_choices()
+
+    def _show_choices(self) -> None:
+        """``y``/``enter`` offered, and "there is more" while the body is not scrolled to
+        its end."""
+        body = self.query_one("#plan-body", VerticalScroll)
+        more = body.scroll_y < body.max_scroll_y
+        self.query_one("#choices", Static).update(
+            toned([*CHOICE_FRAGMENTS, MORE]) if more else CHOICES
+        )
 
     async def _show(self, changed: bool = True) -> None:
         """Draw what arrived (the safety check's warnings, or the cluster read again)."""
@@ -244,6 +252,8 @@ class ConfirmScreen(ModalScreen[Any]):
 
     def action_scroll(self, lines: int) -> None:
         self.query_one("#plan-body", VerticalScroll).scroll_relative(y=lines, animate=False)
+        if self.armed and not self.sent:
+            self.call_after_refresh(self._show_choices)
 
     def action_confirm(self) -> None:
         if self.sent:
