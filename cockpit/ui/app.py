@@ -132,9 +132,11 @@ class CockpitApp(App[None]):
         self._pending |= update.changed
         if not self._flush_scheduled:
             self._flush_scheduled = True
-            self.call_later(self._flush)
+            self.call_later(self._show_pending)
 
-    def _flush(self) -> None:
+    def _show_pending(self) -> None:
+        # Not ``_flush``: that name is Textual's (``App._flush(stderr)``, called when
+        # captured stdout/stderr is flushed, textual/app.py ``_PrintCapture.flush``).
         self._flush_scheduled = False
         changed = frozenset(self._pending)
         self._pending.clear()

@@ -7,6 +7,8 @@ later move slower and the process bigger.
 
 from __future__ import annotations
 
+import logging
+import sys
 from typing import Any
 
 import pytest
@@ -62,3 +64,25 @@ async def test_the_number_of_watchers_stays_flat_over_200_cursor_moves() -> None
         )
         assert len(seen) > 2, "the footer keys changed between rows (it was rebuilt)"
         assert watcher_count(app) == warmed_up
+
+
+async def test_printing_while_the_app_runs_reaches_the_output(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """A library that prints or logs to stderr while the screen runs (and flushes, as
+    ``logging`` does) must not crash cockpit; Textual passes the text on."""
+    app, _, _ = cockpit()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        print("a line on stdout", flush=True)
+        print("a line on stderr", file=sys.stderr, flush=True)
+        logging.getLogger("cockpit.test").addHandler(handler := logging.StreamHandler())
+        try:
+            logging.getLogger("cockpit.test").warning("a logged warning")
+        finally:
+            logging.getLogger("cockpit.test").removeHandler(handler)
+        await pilot.press("q")
+    assert app.return_code == 0
+    captured = capfd.readouterr()
+    assert "a line on stdout" in captured.out
+    assert "a line on stderr" in captured.err and "a logged warning" in captured.err
