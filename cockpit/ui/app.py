@@ -33,6 +33,7 @@ from cockpit.ui.screens.dashboard import DashboardScreen
 from cockpit.ui.screens.help import HelpScreen
 from cockpit.ui.screens.live import LiveScreen
 from cockpit.ui.screens.overview import OverviewScreen
+from cockpit.ui.screens.presence import is_shown
 
 if TYPE_CHECKING:
     from cockpit.engine import Engine, StateUpdate
@@ -203,6 +204,8 @@ class CockpitApp(App[None]):
         finally:
             self.checking = None
             self._show_rows(frozenset({plan.key}))
+        if not self.screen_stack or not is_shown(self.screen_stack[-1]):
+            return  # the app is quitting: no dialog any more
         self.push_screen(
             ConfirmScreen(exact, self.actions.execute),
             callback=lambda result: self._action_done(exact, result),
@@ -273,10 +276,11 @@ class CockpitApp(App[None]):
     def _show_rows(self, keys: frozenset[EnvKey]) -> None:
         """Repaint what the screens show about these rows (marks, notes, "checking…").
 
-        A screen still being composed is skipped: its own mount shows every row.
+        A screen still being composed is skipped: its own mount shows every row; so is
+        every screen once the app is quitting (Textual is removing their widgets).
         """
         for screen in self.screen_stack:
-            if isinstance(screen, LiveScreen) and screen.is_mounted:
+            if isinstance(screen, LiveScreen) and is_shown(screen):
                 screen.apply_update(self.states, keys)
 
     # ------------------------------------------------------------------ views

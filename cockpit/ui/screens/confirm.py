@@ -26,6 +26,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from cockpit.ui.presenters import item_lines
+from cockpit.ui.screens.presence import is_shown
 from cockpit.ui.widgets.tones import toned
 
 #: The dialog's width (styles/dialogs.tcss) and what its border and padding take from it.
@@ -108,7 +109,7 @@ class ConfirmScreen(ModalScreen[Any]):
         self.call_after_refresh(self._offer_choices)
 
     def _offer_choices(self) -> None:
-        if self.sent:
+        if self.sent or not is_shown(self):  # dismissed, or the app quit, meanwhile
             return
         more = self.query_one("#plan-body", VerticalScroll).max_scroll_y > 0
         self.query_one("#choices", Static).update(
