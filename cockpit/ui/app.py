@@ -35,6 +35,7 @@ from cockpit.ui.screens.dashboard import DashboardScreen
 from cockpit.ui.screens.help import HelpScreen
 from cockpit.ui.screens.live import LiveScreen
 from cockpit.ui.screens.overview import OverviewScreen
+from cockpit.ui.screens.presence import is_shown
 from cockpit.ui.type_ahead import LIMIT_SECONDS, TEXT_FIELD_ACTIONS, TypeAhead
 
 if TYPE_CHECKING:
@@ -181,9 +182,11 @@ class CockpitApp(App[None]):
         self._pending |= update.changed
         if not self._flush_scheduled:
             self._flush_scheduled = True
-            self.call_later(self._flush)
+            self.call_later(self._show_pending)
 
-    def _flush(self) -> None:
+    def _show_pending(self) -> None:
+        # Not ``_flush``: that name is Textual's (``App._flush(stderr)``, called when
+        # captured stdout/stderr is flushed, textual/app.py ``_PrintCapture.flush``).
         self._flush_scheduled = False
         changed = frozenset(self._pending)
         self._pending.clear()
@@ -250,6 +253,8 @@ class CockpitApp(App[None]):
         finally:
             self.checking = None
             self._show_rows(frozenset({plan.key}))
+        if not self.screen_stack or not is_shown(self.screen_stack[-1]):
+            return  # the app is quitting: no dialog any more
         self.push_screen(
             ConfirmScreen(
                 exact,
@@ -325,10 +330,11 @@ class CockpitApp(App[None]):
     def _show_rows(self, keys: frozenset[EnvKey]) -> None:
         """Repaint what the screens show about these rows (marks, notes, "checking…").
 
-        A screen still being composed is skipped: its own mount shows every row.
+        A screen still being composed is skipped: its own mount shows every row; so is
+        every screen once the app is quitting (Textual is removing their widgets).
         """
         for screen in self.screen_stack:
-            if isinstance(screen, LiveScreen) and screen.is_mounted:
+            if isinstance(screen, LiveScreen) and is_shown(screen):
                 screen.apply_update(self.states, keys)
 
     # ------------------------------------------------------------------ views

@@ -38,10 +38,11 @@ def run_app(
     insights: InsightsProvider | None = None,
     warnings: tuple[str, ...] = (),
 ) -> int:
-    """Run the screen until the user quits; the exit status."""
+    """Run the screen until the user quits, or a signal stops it; the exit status."""
     if low_bandwidth:
         apply_low_bandwidth(os.environ)
     from cockpit.ui.app import CockpitApp
+    from cockpit.ui.terminal import run_until_signalled
 
     app = CockpitApp(
         engine,
@@ -51,8 +52,7 @@ def run_app(
         insights=insights,
         warnings=warnings,
     )
-    app.run()
-    return app.return_code or 0
+    return run_until_signalled(app)
 
 
 def action_port(engine: Engine, *, read_only: bool) -> ActionPort:

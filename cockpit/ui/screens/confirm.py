@@ -37,6 +37,7 @@ from textual.timer import Timer
 from textual.widgets import Static
 
 from cockpit.ui.presenters import item_lines
+from cockpit.ui.screens.presence import is_shown
 from cockpit.ui.widgets.tones import toned
 
 #: The dialog's width (styles/dialogs.tcss) and what its border and padding take from it.
@@ -191,7 +192,7 @@ class ConfirmScreen(ModalScreen[Any]):
         self.call_after_refresh(self._offer_choices)
 
     def _offer_choices(self) -> None:
-        if self.sent or self.armed or not self.is_mounted:
+        if self.sent or self.armed or not is_shown(self):  # dismissed, or the app quit
             return
         ready = (
             self._quiet
@@ -217,7 +218,7 @@ class ConfirmScreen(ModalScreen[Any]):
 
     async def _show(self, changed: bool = True) -> None:
         """Draw what arrived (the safety check's warnings, or the cluster read again)."""
-        if self.sent or not self.is_mounted:
+        if self.sent or not is_shown(self):
             return
         if changed:
             await self.recompose()

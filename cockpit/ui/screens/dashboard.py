@@ -21,6 +21,7 @@ from textual.widgets import DataTable, Static
 
 from cockpit.ui.insight_rows import DoraFigure, InsightRow, InsightsProvider
 from cockpit.ui.presenters import Fragment
+from cockpit.ui.screens.presence import is_shown
 from cockpit.ui.widgets.detail.insights import class_fragment
 from cockpit.ui.widgets.footer import KeyFooter
 from cockpit.ui.widgets.tones import toned
@@ -151,8 +152,12 @@ class DashboardScreen(Screen[None]):
         try:
             rows = await self._provider()
         except Exception as error:
+            if not is_shown(self):
+                return
             message = getattr(error, "message", None) or str(error)
             self._note([(f"✖ {message}", "bad")])
+            return
+        if not is_shown(self):  # closed (or the app quit) while GitLab answered
             return
         self.show_rows(rows)
 

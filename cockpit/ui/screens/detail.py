@@ -21,6 +21,7 @@ from textual.widgets import Static
 from cockpit.model import EnvKey, ServiceState, SourceName
 from cockpit.ui.presenters import stale_note
 from cockpit.ui.screens.live import LiveScreen, write_bindings
+from cockpit.ui.screens.presence import is_shown
 from cockpit.ui.widgets.detail.health import HealthPanel
 from cockpit.ui.widgets.detail.history import DeploymentsPanel, FlagsPanel
 from cockpit.ui.widgets.detail.insights import InsightsPanel
@@ -96,9 +97,13 @@ class DetailScreen(LiveScreen):
         try:
             rows = await provider(self.key.service)
         except Exception as error:  # the panel says why; the rest of the detail is unaffected
+            if not is_shown(self):
+                return
             panel.show_failure(
                 getattr(error, "message", None) or str(error) or type(error).__name__
             )
+            return
+        if not is_shown(self):  # closed (or the app quit) while GitLab answered
             return
         row = next((r for r in rows if r.environment == self.key.environment), None)
         if row is None:
@@ -119,6 +124,8 @@ class DetailScreen(LiveScreen):
             self.refresh_bindings()
 
     def _show(self, states: Mapping[EnvKey, ServiceState]) -> None:
+        if not is_shown(self):  # a tick or a resize that comes due as the screen goes
+            return
         state = states.get(self.key)
         now = self.cockpit.engine.now()
         wall = self.cockpit.engine.wall_now()

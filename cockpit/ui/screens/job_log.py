@@ -19,6 +19,7 @@ from textual.widgets import RichLog, Static
 
 from cockpit.model import ACTIVE_STATUSES, EnvKey, Job
 from cockpit.ui.presenters import status_glyph, status_word
+from cockpit.ui.screens.presence import is_shown
 from cockpit.ui.trace import clean_lines
 from cockpit.ui.widgets.footer import KeyFooter
 from cockpit.ui.widgets.tones import toned
@@ -82,10 +83,15 @@ class JobLogScreen(Screen[None]):
     async def _poll(self) -> None:
         while True:
             self.job = self._current_job()
+            failure: str | None = None
             try:
                 raw = await self.app.engine.job_trace(self.key, self.job.id)  # type: ignore[attr-defined]
             except Exception as error:
-                self._title(("  ✖ " + (getattr(error, "message", None) or str(error)), "bad"))
+                failure = getattr(error, "message", None) or str(error)
+            if not is_shown(self):  # closed (or the app quit) while GitLab answered
+                return
+            if failure is not None:
+                self._title(("  ✖ " + failure, "bad"))
             else:
                 self._append(raw, finished=self.job.status not in ACTIVE_STATUSES)
                 self._title()
