@@ -1,11 +1,11 @@
 """``cockpit demo`` stopped by a signal in a real terminal (tmux): the terminal is given back.
 
-SIGTERM, SIGINT and SIGHUP stop cockpit as ``q`` does, within two seconds: the alternate
+SIGTERM, SIGINT and SIGHUP stop cockpit as ``q`` does: the alternate
 screen, mouse tracking and the hidden cursor are switched off again, and the exit
 status says which signal it was (128 + its number). When the terminal itself goes
 away (an SSH connection dropping: tmux closes the pane, and the kernel hangs up its
-tty), cockpit exits just as fast, even with the confirm dialog open, and leaves no
-process behind.
+tty), cockpit exits too, even with the confirm dialog open, and leaves no process
+behind.
 
 The demo runs as ``python -m cockpit`` with this checkout first on ``PYTHONPATH``, so
 the code under test is this one, whatever ``cockpit`` is installed.
@@ -28,8 +28,9 @@ from tests.tmux import new_session, screen, tmux
 
 pytestmark = [pytest.mark.tmux, pytest.mark.slow]
 
-#: How soon after the signal cockpit must be gone (issue 12).
-EXIT_DEADLINE = 2.0
+#: How long the test waits for cockpit to be gone: a deadline for a hang, not a timing
+#: (bench/signals.py measures how fast it exits, against its 2 s budget).
+EXIT_DEADLINE = 15.0
 
 
 def _demo_command() -> str:
