@@ -1,5 +1,5 @@
 """``python -m cockpit``: the same as the ``cockpit`` command."""
 
-from cockpit.cli import main
+from cockpit.cli import run
 
-raise SystemExit(main())
+run()
