@@ -36,6 +36,7 @@ from cockpit.ui.screens.help import HelpScreen
 from cockpit.ui.screens.live import LiveScreen
 from cockpit.ui.screens.overview import OverviewScreen
 from cockpit.ui.screens.presence import is_shown
+from cockpit.ui.terminal import SlowLine
 from cockpit.ui.type_ahead import LIMIT_SECONDS, TEXT_FIELD_ACTIONS, TypeAhead
 
 if TYPE_CHECKING:
@@ -107,6 +108,8 @@ class CockpitApp(App[None]):
         self._unsubscribe = self.engine.subscribe(self._on_engine_update)
         if self.actions is not None:
             self._stop_guard = self.actions.watch_health(self.engine, self._guard_report)
+        self.slow_line = SlowLine(self)
+        self.set_interval(SlowLine.CHECK, self.slow_line.check)
         self.push_screen(OverviewScreen())
         for warning in self.startup_warnings:
             self.notify(warning, severity="warning", timeout=15)

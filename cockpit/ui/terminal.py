@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import time
 from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, Any
 
@@ -39,20 +40,26 @@ STANDARD_FDS = (0, 1, 2)
 class TerminalOutput:
     """The terminal's output for Textual's writer thread: once a write fails (the
     terminal is gone), every later write and flush does nothing, and ``on_gone`` is
-    called (from the writer thread), once."""
+    called (from the writer thread), once. ``writing_since`` says since when a write has
+    been waiting for the terminal (a slow link), for :class:`SlowLine`."""
 
     def __init__(self, file: IO[str], on_gone: Callable[[], None] = lambda: None) -> None:
         self._file = file
         self._on_gone = on_gone
         #: True from the first failed write.
         self.gone = False
+        #: ``time.monotonic()`` when the write in progress began; None between writes.
+        self.writing_since: float | None = None
 
     def write(self, text: str) -> int:
         if not self.gone:
+            self.writing_since = time.monotonic()
             try:
                 return self._file.write(text)
             except OSError:
                 self._lost()
+            finally:
+                self.writing_since = None
         return len(text)
 
     def flush(self) -> None:
@@ -88,9 +95,43 @@ def tolerant_driver(
             super().__init__(*args, **kwargs)
             # The file the writer thread writes every frame to (textual/drivers/
             # linux_driver.py: ``self._file = sys.__stderr__``, ``WriterThread(self._file)``).
-            self._file = TerminalOutput(self._file, on_gone)
+            self._file = self.output = TerminalOutput(self._file, on_gone)
 
     return TolerantLinuxDriver
+
+
+class SlowLine:
+    """Frames held while the terminal cannot keep up (a slow SSH link, a 9600 baud line).
+
+    Textual queues up to 30 frames for its writer thread and then blocks the app until
+    the terminal takes them (textual/drivers/_writer_thread.py): on a saturated link the
+    screen shows what was true a minute ago and keys wait. Checked every ``CHECK``
+    seconds: while a write has been waiting for the terminal longer than ``BLOCKED``,
+    the app holds its frames (``App.batch_update``: changes accumulate, nothing is
+    queued); once the terminal has taken it, one frame carries everything that changed.
+    """
+
+    CHECK = 0.1
+    BLOCKED = 0.1
+
+    def __init__(self, app: App[Any]) -> None:
+        self.app = app
+        self._held: contextlib.AbstractContextManager[None] | None = None
+
+    def check(self) -> None:
+        output = getattr(self.app._driver, "output", None)
+        since = getattr(output, "writing_since", None)
+        blocked = since is not None and time.monotonic() - since > self.BLOCKED
+        if blocked and self._held is None:
+            self._held = self.app.batch_update()
+            self._held.__enter__()
+        elif not blocked and self._held is not None:
+            held, self._held = self._held, None
+            held.__exit__(None, None, None)
+
+    @property
+    def holding(self) -> bool:
+        return self._held is not None
 
 
 def terminals() -> tuple[int, ...]:
