@@ -283,3 +283,29 @@ async def test_command_palette_offers_the_actions_that_apply_to_the_selection() 
         assert app.screen.plan.intent == "rollback"  # type: ignore[attr-defined]
         await pilot.press("n")
         assert actions.executed == []
+
+
+async def test_a_new_minute_repaints_only_the_rows_whose_ages_read_differently() -> None:
+    app, _, _ = cockpit()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(ServiceTable)
+        before = table_lines(app)
+        refreshed: list[object] = []
+        original = table.refresh
+
+        def spy(*regions, **kwargs):  # type: ignore[no-untyped-def]
+            refreshed.append(regions)
+            return original(*regions, **kwargs)
+
+        table.refresh = spy  # type: ignore[method-assign]
+        table.set_now(DEMO_NOW + timedelta(minutes=1))
+        await pilot.pause()
+        after = table_lines(app)
+        changed_rows = [
+            y for y, (old, new) in enumerate(zip(before, after, strict=True)) if old != new
+        ]
+        # One region per row whose line reads differently (a "0s" deployed age becoming
+        # "1m"), never the whole table.
+        assert refreshed and all(len(r) == 1 and r[0].height == 1 for r in refreshed), refreshed
+        assert sorted(r[0].y for r in refreshed) == changed_rows  # type: ignore[index]

@@ -109,7 +109,10 @@ class ServiceTable(Widget, can_focus=True):
         minute = now.replace(second=0, microsecond=0)
         if minute != self._now:
             self._now = minute
-            self.refresh()
+            # Most rows read the same a minute later ("2d", "18h"): repaint only the
+            # ones whose line changed, as for new data.
+            for key in self._order:
+                self._refresh_row_if_shown_differently(key)
 
     def apply(self, states: Mapping[EnvKey, ServiceState], changed: frozenset[EnvKey]) -> None:
         """Take a new snapshot; repaint only the rows that changed, unless the order did."""
