@@ -84,7 +84,7 @@ def insights_provider(engine: Engine, config: Config) -> InsightsProvider | None
     (every service) and the service detail (one service).
 
     Gathered on demand (neither view is live) through the engine's own GitLab source,
-    with ``cockpit maturity`` and ``cockpit dora``'s own gathering; what GitLab refuses
+    with ``cockpit maturity`` and ``cockpit dora``'s own gathering (:mod:`cockpit.gather`); what GitLab refuses
     is shown as unknown with GitLab's reason: one service never fails the others.
     """
     gitlab = getattr(engine, "gitlab", None)
@@ -94,7 +94,7 @@ def insights_provider(engine: Engine, config: Config) -> InsightsProvider | None
     async def rows(service: str | None = None) -> tuple[Any, ...]:
         import asyncio
 
-        from cockpit.commands import dora, maturity
+        from cockpit.gather import dora_report, maturity_report
         from cockpit.ui.insight_rows import DoraFigure, InsightRow, Maturity
 
         now = engine.now()
@@ -104,7 +104,7 @@ def insights_provider(engine: Engine, config: Config) -> InsightsProvider | None
 
         async def assess(service_config: Any) -> Maturity:
             try:
-                report, _ = await maturity.gather(gitlab, service_config)
+                report, _ = await maturity_report(gitlab, service_config)
             except Exception as error:  # shown with its reason: never fails the view
                 return Maturity(level=None, error=reason(error))
             step = report.next_step
@@ -123,7 +123,7 @@ def insights_provider(engine: Engine, config: Config) -> InsightsProvider | None
             service_config: Any, env: Any
         ) -> tuple[tuple[DoraFigure, ...], str | None]:
             try:
-                report = await dora.gather(gitlab, service_config, env.name, days=30, now=now)
+                report = await dora_report(gitlab, service_config, env.name, days=30, now=now)
             except Exception as error:
                 return (), reason(error)
             figures = tuple(

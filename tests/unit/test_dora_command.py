@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from cockpit import gather
 from cockpit.cli import main
 from cockpit.commands import dora
 from cockpit.errors import CommandFailed, UsageError
@@ -56,11 +57,11 @@ async def test_the_environment_history_of_the_window_is_read(
 ) -> None:
     source_error_class(monkeypatch)
     gitlab = StandInGitLab(history=history())
-    report = await dora.gather(gitlab, Service(), "production", days=30, now=NOW)
+    report = await gather.dora_report(gitlab, Service(), "production", days=30, now=NOW)
     assert gitlab.called("deployments") == [
         (
             ("shop/checkout", "production"),
-            {"limit": dora.HISTORY_LIMIT, "updated_after": NOW - timedelta(days=30)},
+            {"limit": gather.HISTORY_LIMIT, "updated_after": NOW - timedelta(days=30)},
         )
     ]
     assert report.deployment_frequency.display() == "2.3 per week"
@@ -75,7 +76,7 @@ async def test_an_environment_the_service_does_not_have_names_the_ones_it_has(
 ) -> None:
     source_error_class(monkeypatch)
     with pytest.raises(UsageError) as failure:
-        await dora.gather(StandInGitLab(), Service(), "prod", days=30, now=NOW)
+        await gather.dora_report(StandInGitLab(), Service(), "prod", days=30, now=NOW)
     assert str(failure.value) == (
         "the service has no environment 'prod' (it has: staging, production)"
     )
@@ -87,7 +88,7 @@ async def test_gitlab_refusing_the_history_ends_the_command(
     error = source_error_class(monkeypatch)
     gitlab = StandInGitLab(failures={"deployments": refusal(error, "401 Unauthorized")})
     with pytest.raises(CommandFailed) as failure:
-        await dora.gather(gitlab, Service(), "production", days=30, now=NOW)
+        await gather.dora_report(gitlab, Service(), "production", days=30, now=NOW)
     assert str(failure.value) == (
         "GitLab: cannot read the deployments of shop/checkout to production: 401 Unauthorized"
     )
