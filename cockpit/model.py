@@ -233,6 +233,27 @@ class Comparison:
     timed_out: bool = False
 
 
+#: Where the common frameworks keep database migrations: the default of a service's
+#: ``migration_paths`` setting, read by the rollback safety check. Globs use ``*`` within
+#: a directory, ``**/`` for any number of directories and ``[0-9]`` classes.
+DEFAULT_MIGRATION_PATHS: tuple[str, ...] = (
+    "**/db/migrate/*.rb",  # Rails
+    "**/database/migrations/*.php",  # Laravel
+    "**/migrations/[0-9]*.py",  # Django
+    "**/alembic/versions/*.py",  # Alembic
+    "**/migrations/versions/*.py",  # Alembic (Flask-Migrate layout)
+    "**/db/migration/V*__*.sql",  # Flyway
+    "**/db/changelog/**/*.xml",  # Liquibase
+    "**/db/changelog/**/*.yaml",
+    "**/db/changelog/**/*.yml",
+    "**/db/changelog/**/*.json",
+    "**/db/changelog/**/*.sql",
+    "**/prisma/migrations/*/migration.sql",  # Prisma
+    "**/migrations/*.up.sql",  # golang-migrate
+    "**/db/migrations/*.sql",  # dbmate and friends
+)
+
+
 @dataclass(frozen=True)
 class CiLint:
     """The project's CI configuration as GitLab's lint endpoint returns it."""
