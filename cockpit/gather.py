@@ -13,8 +13,8 @@ from collections.abc import Awaitable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from cockpit.ciconfig import CiConfig, parse, parse_merged_yaml
 from cockpit.errors import CommandFailed, UsageError
+from cockpit.insights.ciconfig import CiConfig, parse, parse_merged_yaml
 from cockpit.insights.dora import DoraReport, compute
 from cockpit.insights.job_roles import environment_tier
 from cockpit.insights.maturity import MaturityReport, assess

@@ -14,10 +14,10 @@ import asyncio
 import json
 from pathlib import Path
 
-from cockpit.ciconfig import CiConfig, guess_default_branch, parse
 from cockpit.commands.service import load_service
 from cockpit.errors import UsageError
 from cockpit.gather import maturity_report
+from cockpit.insights.ciconfig import CiConfig, guess_default_branch, parse
 from cockpit.insights.maturity import MaturityReport, assess
 
 
