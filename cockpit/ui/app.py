@@ -27,8 +27,8 @@ from cockpit import triage
 from cockpit.locations import styles_dir
 from cockpit.model import EnvKey, FeatureFlag, HealthStatus, Job, ServiceState
 from cockpit.ui.action_port import ActionPort, StopWatching
-from cockpit.ui.commands import CockpitCommands
 from cockpit.ui.insight_rows import InsightsProvider
+from cockpit.ui.palette import CockpitCommands
 from cockpit.ui.presenters import guard_reason
 from cockpit.ui.screens.confirm import ConfirmScreen
 from cockpit.ui.screens.dashboard import DashboardScreen
