@@ -57,7 +57,7 @@ from cockpit.config import EnvironmentConfig, ServiceConfig
 from cockpit.errors import UsageError
 from cockpit.model import SourceName
 from cockpit.sources.errors import SourceError
-from cockpit.sources.rollouts import parse_deployment_workload, parse_rollout
+from cockpit.sources.rollouts_parse import parse_deployment_workload, parse_rollout
 
 #: Operations that write to the workload in Kubernetes.
 KUBE_OPERATIONS = frozenset({"promote", "switch", "promote-full", "abort", "retry", "undo"})
