@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cockpit.actions.audit import AuditLog
-from cockpit.actions.choose import plan as make_plan
+from cockpit.actions.planning import plan as make_plan
 from cockpit.actions.plans import ActionPlan, NoAction
 from cockpit.config import Config, EnvironmentConfig, ServiceConfig
 from cockpit.locations import audit_log_path

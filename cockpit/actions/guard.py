@@ -23,9 +23,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from cockpit.actions.audit import HEALTH_GUARD
-from cockpit.actions.choose import plan as make_plan
 from cockpit.actions.context import ActionContext
 from cockpit.actions.execute import execute
+from cockpit.actions.planning import plan as make_plan
 from cockpit.actions.plans import NoAction
 from cockpit.errors import UsageError
 from cockpit.insights.health_guard import GuardVerdict, evaluate
