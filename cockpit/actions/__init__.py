@@ -23,17 +23,18 @@ from cockpit.actions.audit import HEALTH_GUARD, PERSON, AuditLog, AuditRecord, r
 from cockpit.actions.context import ActionContext
 from cockpit.actions.execute import enrich, execute
 from cockpit.actions.planning import plan
-from cockpit.actions.plans import INTENTS, ActionPlan, ActionResult, NoAction
+from cockpit.actions.plans import ActionPlan, ActionResult
+from cockpit.intents import Intent, NoAction
 
 __all__ = [
     "HEALTH_GUARD",
-    "INTENTS",
     "PERSON",
     "ActionContext",
     "ActionPlan",
     "ActionResult",
     "AuditLog",
     "AuditRecord",
+    "Intent",
     "NoAction",
     "enrich",
     "execute",

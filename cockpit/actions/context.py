@@ -19,8 +19,9 @@ from typing import Any
 
 from cockpit.actions.audit import AuditLog
 from cockpit.actions.planning import plan as make_plan
-from cockpit.actions.plans import ActionPlan, NoAction
+from cockpit.actions.plans import ActionPlan
 from cockpit.config import Config, EnvironmentConfig, ServiceConfig
+from cockpit.intents import Intent, NoAction
 from cockpit.locations import audit_log_path
 from cockpit.model import EnvKey, FeatureFlag, Job, ServiceState
 from cockpit.sources.errors import SourceError
@@ -141,7 +142,7 @@ class ActionContext:
     def plan(
         self,
         state: ServiceState,
-        intent: str,
+        intent: Intent | str,
         *,
         job: Job | None = None,
         flag: FeatureFlag | None = None,

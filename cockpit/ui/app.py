@@ -24,6 +24,7 @@ from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 from cockpit import triage
+from cockpit.intents import Intent, NoAction
 from cockpit.locations import styles_dir
 from cockpit.model import EnvKey, FeatureFlag, HealthStatus, Job, ServiceState
 from cockpit.ui.action_port import ActionPort, StopWatching
@@ -38,6 +39,7 @@ from cockpit.ui.screens.overview import OverviewScreen
 from cockpit.ui.type_ahead import LIMIT_SECONDS, TEXT_FIELD_ACTIONS, TypeAhead
 
 if TYPE_CHECKING:
+    from cockpit.actions import ActionPlan
     from cockpit.engine import Engine, StateUpdate
 
 STYLESHEETS = ("app.tcss", "overview.tcss", "detail.tcss", "dialogs.tcss")
@@ -202,26 +204,26 @@ class CockpitApp(App[None]):
     def plan(
         self,
         state: ServiceState,
-        intent: str,
+        intent: Intent,
         *,
         job: Job | None = None,
         flag: FeatureFlag | None = None,
-    ) -> object | str:
-        """The action layer's plan for this row, or the reason (in words) there is none."""
+    ) -> ActionPlan | NoAction:
+        """The action layer's plan for this row, or why there is none (in words)."""
         if self.actions is None:
-            return "actions are not connected in this session: cockpit is view-only"
+            return NoAction("actions are not connected in this session: cockpit is view-only")
         return self.actions.plan(
             state, intent, read_only=self.read_only or state.read_only, job=job, flag=flag
         )
 
-    def request_action(self, outcome: object | str) -> None:
+    def request_action(self, outcome: ActionPlan | NoAction) -> None:
         """Check a plan against the live systems, then open the confirm dialog for it.
 
-        A reason string is only shown. While one plan is being checked, other write keys
+        A :class:`NoAction` is only shown: its reason. While one plan is being checked, other write keys
         are answered with a notice, not queued: one dialog at a time.
         """
-        if isinstance(outcome, str):
-            self.notify(outcome, severity="warning")
+        if isinstance(outcome, NoAction):
+            self.notify(outcome.reason, severity="warning")
             return
         if self.actions is None:
             return

@@ -17,6 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import RichLog, Static
 
+from cockpit.intents import Intent
 from cockpit.model import ACTIVE_STATUSES, EnvKey, Job
 from cockpit.ui.presenters import status_glyph, status_word
 from cockpit.ui.trace import clean_lines
@@ -126,7 +127,7 @@ class JobLogScreen(Screen[None]):
         if state is None:
             self.notify(f"{self.key} is not in the configuration any more", severity="warning")
             return
-        app.request_action(app.plan(state, intent, job=self._current_job()))  # type: ignore[attr-defined]
+        app.request_action(app.plan(state, Intent(intent), job=self._current_job()))  # type: ignore[attr-defined]
 
     def action_top(self) -> None:
         self.query_one(RichLog).scroll_home(animate=False)
