@@ -409,7 +409,9 @@ class _Validator:
 
     def timeout(self, table: Mapping[str, Any], prefix: str, default: float) -> float:
         """Seconds to wait for an answer: more than 0, at most TIMEOUT_MAX."""
-        number = self.value(table, "timeout", float, prefix, default=default, example=default)
+        number: float = self.value(
+            table, "timeout", float, prefix, default=default, example=default
+        )
         if not 0 < number <= TIMEOUT_MAX:
             raise self.fail(
                 _dotted(prefix, "timeout"),
@@ -421,7 +423,7 @@ class _Validator:
 
     def interval(self, table: Mapping[str, Any], key: str, prefix: str, default: float) -> float:
         """Seconds between two polls: between POLL_MIN and POLL_MAX."""
-        number = self.value(table, key, float, prefix, default=default, example=default)
+        number: float = self.value(table, key, float, prefix, default=default, example=default)
         if not POLL_MIN <= number <= POLL_MAX:
             raise self.fail(
                 _dotted(prefix, key),

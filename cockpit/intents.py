@@ -1,7 +1,7 @@
 """What a person can ask for (:class:`Intent`), and the answer "nothing to do" (:class:`NoAction`).
 
 One table from key binding to audit record: the key that asks for an intent, its label
-in the footer, its title in the command palette and its tooltip live here, beside its
+in the footer, its name in the command palette and its tooltip live here, beside its
 value, which is what ``cockpit.actions.plan`` takes and what the audit log records
 (``"intent": "promote-full"``).
 
@@ -40,9 +40,9 @@ class Intent(StrEnum):
         return _WORDS[self].label
 
     @property
-    def title(self) -> str:
+    def palette_name(self) -> str:
         """Its name in the command palette."""
-        return _WORDS[self].title
+        return _WORDS[self].palette_name
 
     @property
     def tooltip(self) -> str:
@@ -58,7 +58,7 @@ class Intent(StrEnum):
 class _Words:
     key: str | None
     label: str
-    title: str
+    palette_name: str
     tooltip: str
 
 

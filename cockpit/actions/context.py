@@ -82,7 +82,9 @@ class ActionContext:
         self.audit = audit or AuditLog(
             config.audit_log or audit_log_path(), secrets=secrets_of(config)
         )
-        self.refresh: Callable[[EnvKey], None] = refresh or getattr(engine, "refresh", _ignore)
+        self.refresh: Callable[[EnvKey], None] = (
+            refresh if refresh is not None else getattr(engine, "refresh", _ignore)
+        )
         #: ``--read-only`` (the configuration's own flags are read from ``config``).
         self.read_only = read_only
         self.local_user = local_user or local_username()

@@ -25,7 +25,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from cockpit.actions.facts import WorkloadFacts
 from cockpit.actions.plans import ActionPlan
@@ -135,7 +135,9 @@ class _Row:
         return any(is_production(n) for n in names)
 
     def kube_target(self, rollout: Rollout) -> KubeTarget:
-        kind = "Deployment" if rollout.kind == "Deployment" else "Rollout"
+        kind: Literal["Rollout", "Deployment"] = (
+            "Deployment" if rollout.kind == "Deployment" else "Rollout"
+        )
         context = self.env.kube_context if self.env is not None else None
         return KubeTarget(context, rollout.namespace, kind, rollout.name)
 

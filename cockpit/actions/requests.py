@@ -323,7 +323,7 @@ def _pruned(value: Any) -> Any:
 
 def templates_equal(a: Mapping[str, Any], b: Mapping[str, Any], hash_label: str) -> bool:
     """Pod templates equal ignoring the pod-template-hash label (kubectl's equalIgnoreHash)."""
-    return _pruned(_without_label(a, hash_label)) == _pruned(_without_label(b, hash_label))
+    return bool(_pruned(_without_label(a, hash_label)) == _pruned(_without_label(b, hash_label)))
 
 
 def _no_history(kind: str, name: str) -> Refusal:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from cockpit.errors import UsageError
+
 
 def load_service(args: argparse.Namespace) -> tuple[Any, Any]:
     """(GitLab source, service configuration) for ``args.service`` and ``args.config``."""
@@ -18,4 +20,6 @@ def load_service(args: argparse.Namespace) -> tuple[Any, Any]:
 
     config = load(args.config)
     print_warnings(config)
+    if config.gitlab is None:
+        raise UsageError(f"{config.path} has no [gitlab] table: this command reads from GitLab")
     return GitLabSource(config.gitlab), config.service(args.service)

@@ -511,7 +511,7 @@ class Reference:
 _SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _Loader(_SafeLoader):  # type: ignore[valid-type,misc]
+class _Loader(_SafeLoader):
     """Safe YAML with GitLab's ``!reference`` and a no-crash rule for other tags."""
 
 
@@ -527,7 +527,7 @@ def _construct_untagged(loader: yaml.SafeLoader, _suffix: str, node: yaml.Node) 
         return loader.construct_mapping(node, deep=True)
     if isinstance(node, yaml.SequenceNode):
         return loader.construct_sequence(node, deep=True)
-    return loader.construct_scalar(node)  # type: ignore[arg-type]
+    return loader.construct_scalar(node)
 
 
 _Loader.add_constructor("!reference", _construct_reference)

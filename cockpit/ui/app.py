@@ -183,9 +183,9 @@ class CockpitApp(App[None]):
         self._pending |= update.changed
         if not self._flush_scheduled:
             self._flush_scheduled = True
-            self.call_later(self._flush)
+            self.call_later(self._flush_rows)
 
-    def _flush(self) -> None:
+    def _flush_rows(self) -> None:
         self._flush_scheduled = False
         changed = frozenset(self._pending)
         self._pending.clear()
@@ -291,7 +291,7 @@ class CockpitApp(App[None]):
             self.guard_reports.pop(key, None)
         if report.triggered:
             tripped = previous is None or previous.canary != report.canary
-            acted = not tripped and report.action and report.action != previous.action
+            acted = previous is not None and report.action and report.action != previous.action
             if tripped or acted:
                 self.notify(
                     f"{key}: {self._guard_words(report)}",

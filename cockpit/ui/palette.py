@@ -33,7 +33,7 @@ class CockpitCommands(Provider):
                 if not isinstance(outcome, NoAction):
                     commands.append(
                         (
-                            f"{intent.title} {state.key}",
+                            f"{intent.palette_name} {state.key}",
                             partial(app.request_action, outcome),
                             getattr(outcome, "summary", ""),
                         )

@@ -134,9 +134,9 @@ def insights_provider(engine: Engine, config: Config) -> InsightsProvider | None
 
         async def one_service(service_config: Any) -> list[InsightRow]:
             environments = service_config.environments
-            level, *measured = await asyncio.gather(
-                assess(service_config), *(measure(service_config, e) for e in environments)
-            )
+            assessing = asyncio.ensure_future(assess(service_config))
+            measured = await asyncio.gather(*(measure(service_config, e) for e in environments))
+            level = await assessing
             return [
                 InsightRow(
                     service=service_config.name,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -127,3 +128,17 @@ def test_a_window_of_no_days_is_a_usage_error(
         main(["dora", "checkout", "--env", "production", "--days", days])
     assert exit_info.value.code == 2
     assert "--days" in capsys.readouterr().err
+
+
+def test_a_configuration_without_gitlab_is_one_clear_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "cockpit.toml"
+    config.write_text(
+        '[[service]]\nname = "checkout"\ngitlab_project = "shop/checkout"\n'
+        '[[service.environment]]\nname = "production"\ngitlab_environment = "production"\n'
+    )
+    assert main(["dora", "checkout", "--env", "production", "--config", str(config)]) == 2
+    assert capsys.readouterr().err == (
+        f"cockpit: error: {config} has no [gitlab] table: this command reads from GitLab\n"
+    )

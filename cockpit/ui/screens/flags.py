@@ -100,7 +100,9 @@ class FlagsScreen(LiveScreen):
             return None
         return self._flags[index]
 
-    def action_toggle(self) -> None:
+    # "toggle" is the footer's name for this key (an essential one); Textual's own
+    # DOMNode.action_toggle (flip a boolean attribute) is not used on this screen.
+    def action_toggle(self) -> None:  # type: ignore[override]
         flag = self.selected_flag
         if flag is not None:
             self.cockpit.request_action(self.plan_for(Intent.FLAG_TOGGLE, flag=flag))

@@ -18,7 +18,7 @@ from textual.screen import Screen
 from textual.widgets import RichLog, Static
 
 from cockpit.intents import Intent
-from cockpit.model import ACTIVE_STATUSES, EnvKey, Job
+from cockpit.model import ACTIVE_STATUSES, EnvKey, Job, ServiceState
 from cockpit.ui.presenters import status_glyph, status_word
 from cockpit.ui.trace import clean_lines
 from cockpit.ui.widgets.footer import KeyFooter
@@ -58,7 +58,7 @@ class JobLogScreen(Screen[None]):
         self.run_worker(self._poll(), group="trace", exclusive=True, exit_on_error=False)
 
     def _current_job(self) -> Job:
-        state = self.app.states.get(self.key)  # type: ignore[attr-defined]
+        state: ServiceState | None = self.app.states.get(self.key)  # type: ignore[attr-defined]
         if state is not None and state.pipeline is not None:
             for job in state.pipeline.jobs:
                 if job.id == self.job.id:
