@@ -1,6 +1,6 @@
 """Which action a key means in this state, described exactly: :func:`plan`. Pure.
 
-The key table of design.md:
+The key table (what ``kubectl argo rollouts`` and GitLab's environment page offer):
 
 * ``p`` (promote): a paused canary → promote one step (the plugin's rules a–d);
   blue-green with the preview ready → switch; a manual deploy job waiting → play it;
