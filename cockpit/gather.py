@@ -13,7 +13,7 @@ from collections.abc import Awaitable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from cockpit.errors import CommandFailed, UsageError
+from cockpit.errors import CommandFailed, UsageError, words
 from cockpit.insights.ciconfig import CiConfig, parse, parse_merged_yaml
 from cockpit.insights.dora import DoraReport, compute
 from cockpit.insights.job_roles import environment_tier
@@ -117,7 +117,7 @@ async def required(call: Awaitable[T], what: str) -> T:
     try:
         return await call
     except source_error() as error:
-        raise CommandFailed(f"GitLab: cannot read {what}: {_message(error)}") from error
+        raise CommandFailed(f"GitLab: cannot read {what}: {words(error)}") from error
 
 
 async def optional(
@@ -127,7 +127,7 @@ async def optional(
     try:
         return await call
     except source_error() as error:
-        unavailable[key] = f"GitLab did not give {what}: {_message(error)}"
+        unavailable[key] = f"GitLab did not give {what}: {words(error)}"
         return None
 
 
@@ -161,10 +161,6 @@ async def _configuration(
         return parse_merged_yaml(lint.merged_yaml)
     notes.append(f"includes not merged ({reason}); only {CI_FILE} itself was read")
     return config
-
-
-def _message(error: Exception) -> str:
-    return str(getattr(error, "message", None) or error)
 
 
 def _one_line(error: BaseException) -> str:

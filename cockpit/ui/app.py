@@ -24,6 +24,7 @@ from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 from cockpit import triage
+from cockpit.errors import words
 from cockpit.intents import Intent, NoAction
 from cockpit.locations import styles_dir
 from cockpit.model import EnvKey, FeatureFlag, HealthStatus, Job, ServiceState
@@ -127,7 +128,7 @@ class CockpitApp(App[None]):
         if event.state is WorkerState.ERROR and event.worker.error is not None:
             error = event.worker.error
             self.notify(
-                getattr(error, "message", None) or str(error) or type(error).__name__,
+                words(error),
                 title=event.worker.name or "error",
                 severity="error",
                 timeout=10,
@@ -241,7 +242,7 @@ class CockpitApp(App[None]):
         try:
             exact = await self.actions.enrich(plan)
         except Exception as error:  # nothing was sent: say why the dialog did not open
-            message = getattr(error, "message", None) or str(error) or type(error).__name__
+            message = words(error)
             self.notify(
                 f"could not check what this would do: {message}; nothing was sent",
                 title=plan.title,

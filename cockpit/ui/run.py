@@ -94,19 +94,17 @@ def insights_provider(engine: Engine, config: Config) -> InsightsProvider | None
     async def rows(service: str | None = None) -> tuple[Any, ...]:
         import asyncio
 
+        from cockpit.errors import words
         from cockpit.gather import dora_report, maturity_report
         from cockpit.ui.insight_rows import DoraFigure, InsightRow, Maturity
 
         now = engine.now()
 
-        def reason(error: Exception) -> str:
-            return str(getattr(error, "message", None) or error) or type(error).__name__
-
         async def assess(service_config: Any) -> Maturity:
             try:
                 report, _ = await maturity_report(gitlab, service_config)
             except Exception as error:  # shown with its reason: never fails the view
-                return Maturity(level=None, error=reason(error))
+                return Maturity(level=None, error=words(error))
             step = report.next_step
             return Maturity(
                 level=report.level,
@@ -125,7 +123,7 @@ def insights_provider(engine: Engine, config: Config) -> InsightsProvider | None
             try:
                 report = await dora_report(gitlab, service_config, env.name, days=30, now=now)
             except Exception as error:
-                return (), reason(error)
+                return (), words(error)
             figures = tuple(
                 DoraFigure(title=title, value=m.display(), cls=m.cls, detail=m.detail)
                 for _, title, m in report.metrics

@@ -19,6 +19,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
+from cockpit.errors import words
 from cockpit.ui.insight_rows import DoraFigure, InsightRow, InsightsProvider
 from cockpit.ui.presenters import Fragment
 from cockpit.ui.widgets.detail.insights import class_fragment
@@ -151,7 +152,7 @@ class DashboardScreen(Screen[None]):
         try:
             rows = await self._provider()
         except Exception as error:
-            message = getattr(error, "message", None) or str(error)
+            message = words(error)
             self._note([(f"✖ {message}", "bad")])
             return
         self.show_rows(rows)

@@ -18,6 +18,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Container, VerticalScroll
 from textual.widgets import Static
 
+from cockpit.errors import words
 from cockpit.model import EnvKey, ServiceState, SourceName
 from cockpit.ui.presenters import stale_note
 from cockpit.ui.screens.live import LiveScreen, write_bindings
@@ -96,9 +97,7 @@ class DetailScreen(LiveScreen):
         try:
             rows = await provider(self.key.service)
         except Exception as error:  # the panel says why; the rest of the detail is unaffected
-            panel.show_failure(
-                getattr(error, "message", None) or str(error) or type(error).__name__
-            )
+            panel.show_failure(words(error))
             return
         row = next((r for r in rows if r.environment == self.key.environment), None)
         if row is None:

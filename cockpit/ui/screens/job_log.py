@@ -17,6 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import RichLog, Static
 
+from cockpit.errors import words
 from cockpit.intents import Intent
 from cockpit.model import ACTIVE_STATUSES, EnvKey, Job, ServiceState
 from cockpit.ui.presenters import status_glyph, status_word
@@ -86,7 +87,7 @@ class JobLogScreen(Screen[None]):
             try:
                 raw = await self.app.engine.job_trace(self.key, self.job.id)  # type: ignore[attr-defined]
             except Exception as error:
-                self._title(("  ✖ " + (getattr(error, "message", None) or str(error)), "bad"))
+                self._title(("  ✖ " + words(error), "bad"))
             else:
                 self._append(raw, finished=self.job.status not in ACTIVE_STATUSES)
                 self._title()
