@@ -49,7 +49,6 @@ PIPELINE_STATUSES = (
 ACTIVE_STATUSES = frozenset(
     {"created", "waiting_for_resource", "preparing", "waiting_for_callback", "pending", "running"}
 )
-FINISHED_STATUSES = frozenset({"success", "failed", "canceled", "skipped"})
 
 
 @dataclass(frozen=True)
