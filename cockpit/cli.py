@@ -304,7 +304,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _resolve(handler: str) -> Callable[[argparse.Namespace], int]:
     module_name, _, function = handler.partition(":")
-    return getattr(importlib.import_module(module_name), function)
+    command: Callable[[argparse.Namespace], int] = getattr(
+        importlib.import_module(module_name), function
+    )
+    return command
 
 
 def main(argv: Sequence[str] | None = None) -> int:

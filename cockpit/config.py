@@ -34,8 +34,7 @@ from urllib.parse import urlsplit
 
 from cockpit import locations
 from cockpit.errors import ConfigError, UsageError
-from cockpit.insights.rollback_safety import migration_paths_default
-from cockpit.model import EnvKey
+from cockpit.model import DEFAULT_MIGRATION_PATHS, EnvKey
 from cockpit.redact import quoted, shown
 
 WorkloadKind = Literal["Rollout", "Deployment"]
@@ -51,10 +50,6 @@ POLL_MIN, POLL_MAX = 1.0, 86_400.0
 TIMEOUT_MAX = 600.0
 #: How many consecutive bad health samples the guard waits for at most.
 GUARD_SAMPLES_MAX = 100
-
-#: Where the common frameworks keep database migrations: one list, shared with the
-#: rollback safety check that reads them.
-DEFAULT_MIGRATION_PATHS: tuple[str, ...] = migration_paths_default
 
 
 def default_success_rate_query(service: str, environment: str) -> str:
@@ -414,7 +409,9 @@ class _Validator:
 
     def timeout(self, table: Mapping[str, Any], prefix: str, default: float) -> float:
         """Seconds to wait for an answer: more than 0, at most TIMEOUT_MAX."""
-        number = self.value(table, "timeout", float, prefix, default=default, example=default)
+        number: float = self.value(
+            table, "timeout", float, prefix, default=default, example=default
+        )
         if not 0 < number <= TIMEOUT_MAX:
             raise self.fail(
                 _dotted(prefix, "timeout"),
@@ -426,7 +423,7 @@ class _Validator:
 
     def interval(self, table: Mapping[str, Any], key: str, prefix: str, default: float) -> float:
         """Seconds between two polls: between POLL_MIN and POLL_MAX."""
-        number = self.value(table, key, float, prefix, default=default, example=default)
+        number: float = self.value(table, key, float, prefix, default=default, example=default)
         if not POLL_MIN <= number <= POLL_MAX:
             raise self.fail(
                 _dotted(prefix, key),

@@ -179,7 +179,7 @@ def parse_workload(
 ) -> Rollout:
     """A Rollout or Deployment from the watches' objects; SourceError when they do not
     parse (a status that is not an object, steps that are not a list)."""
-    from cockpit.sources.rollouts import parse_deployment_workload, parse_rollout
+    from cockpit.sources.rollouts_parse import parse_deployment_workload, parse_rollout
 
     try:
         if kind == "Rollout":

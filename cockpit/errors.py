@@ -24,3 +24,9 @@ class ConfigError(UsageError):
 
 class CommandFailed(CockpitError):
     """The command ran, but the outcome is a failure: a refused write, a failing row (exit 1)."""
+
+
+def words(error: BaseException) -> str:
+    """What went wrong, for a person: the error's ``message`` when it has one (the
+    sources' errors carry one meant for people), else its text, else its class name."""
+    return str(getattr(error, "message", None) or error) or type(error).__name__

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from platformdirs import user_config_path, user_state_path
@@ -38,8 +37,3 @@ def styles_dir() -> Path:
         f"cockpit's stylesheets are missing (looked in {package / 'styles'} and "
         f"{package.parent / 'styles'}); reinstall cockpit"
     )
-
-
-def env_flag(name: str) -> bool:
-    """True when an environment variable is set to a truthy value."""
-    return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no", "off")

@@ -49,7 +49,6 @@ PIPELINE_STATUSES = (
 ACTIVE_STATUSES = frozenset(
     {"created", "waiting_for_resource", "preparing", "waiting_for_callback", "pending", "running"}
 )
-FINISHED_STATUSES = frozenset({"success", "failed", "canceled", "skipped"})
 
 
 @dataclass(frozen=True)
@@ -231,6 +230,27 @@ class Comparison:
     commits: int = 0
     #: GitLab gave up comparing (huge diff): the file list is incomplete.
     timed_out: bool = False
+
+
+#: Where the common frameworks keep database migrations: the default of a service's
+#: ``migration_paths`` setting, read by the rollback safety check. Globs use ``*`` within
+#: a directory, ``**/`` for any number of directories and ``[0-9]`` classes.
+DEFAULT_MIGRATION_PATHS: tuple[str, ...] = (
+    "**/db/migrate/*.rb",  # Rails
+    "**/database/migrations/*.php",  # Laravel
+    "**/migrations/[0-9]*.py",  # Django
+    "**/alembic/versions/*.py",  # Alembic
+    "**/migrations/versions/*.py",  # Alembic (Flask-Migrate layout)
+    "**/db/migration/V*__*.sql",  # Flyway
+    "**/db/changelog/**/*.xml",  # Liquibase
+    "**/db/changelog/**/*.yaml",
+    "**/db/changelog/**/*.yml",
+    "**/db/changelog/**/*.json",
+    "**/db/changelog/**/*.sql",
+    "**/prisma/migrations/*/migration.sql",  # Prisma
+    "**/migrations/*.up.sql",  # golang-migrate
+    "**/db/migrations/*.sql",  # dbmate and friends
+)
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,13 @@
-"""What ``kubectl argo rollouts`` sends (apis.md §3.3), applied straight to a simulated store.
+"""What ``kubectl argo rollouts`` sends, applied straight to a simulated store.
+
+The bodies are those of argo-rollouts ``pkg/kubectl-argo-rollouts/cmd/*/*.go`` (v1.9).
 
 Each command builds exactly the plugin's patch body from the Rollout as it is now and
 applies it with the plugin's semantics (JSON merge patch on the main resource or the
 ``status`` subresource; a JSON-patch ``replace`` of ``/spec/template`` for undo), so the
 controller under test sees the same writes it would see through the apiserver. Also
-here: ``SetWeight`` and ``ActualWeight`` as ``get rollout`` computes them (§3.4).
+here: ``SetWeight`` and ``ActualWeight`` as ``get rollout`` computes them
+(``pkg/kubectl-argo-rollouts/info``).
 """
 
 from __future__ import annotations

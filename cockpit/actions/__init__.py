@@ -13,26 +13,28 @@ The contract the UI and the command line are written against:
 
 :class:`ActionContext` carries the sources, configuration, user and audit log;
 :class:`~cockpit.actions.guard.HealthGuard` aborts a failing canary by itself when the
-environment asks for it. Modules: ``choose`` (the key table), ``requests`` (the exact
-writes), ``targets`` (naming revisions and commits), ``facts`` (the live re-check),
-``execute``, ``explain`` (errors in words), ``audit``, ``guard``.
+environment asks for it. Modules: ``plans`` (what a plan is: the types), ``planning``
+(making one: :func:`plan` and the key table), ``requests`` (the exact writes),
+``targets`` (naming revisions and commits), ``facts`` (the live re-check), ``execute``,
+``explain`` (errors in words), ``audit``, ``guard``.
 """
 
 from cockpit.actions.audit import HEALTH_GUARD, PERSON, AuditLog, AuditRecord, read_audit
-from cockpit.actions.choose import plan
 from cockpit.actions.context import ActionContext
 from cockpit.actions.execute import enrich, execute
-from cockpit.actions.plans import INTENTS, ActionPlan, ActionResult, NoAction
+from cockpit.actions.planning import plan
+from cockpit.actions.plans import ActionPlan, ActionResult
+from cockpit.intents import Intent, NoAction
 
 __all__ = [
     "HEALTH_GUARD",
-    "INTENTS",
     "PERSON",
     "ActionContext",
     "ActionPlan",
     "ActionResult",
     "AuditLog",
     "AuditRecord",
+    "Intent",
     "NoAction",
     "enrich",
     "execute",

@@ -18,9 +18,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cockpit.actions.audit import AuditLog
-from cockpit.actions.choose import plan as make_plan
-from cockpit.actions.plans import ActionPlan, NoAction
+from cockpit.actions.planning import plan as make_plan
+from cockpit.actions.plans import ActionPlan
 from cockpit.config import Config, EnvironmentConfig, ServiceConfig
+from cockpit.intents import Intent, NoAction
 from cockpit.locations import audit_log_path
 from cockpit.model import EnvKey, FeatureFlag, Job, ServiceState
 from cockpit.sources.errors import SourceError
@@ -81,7 +82,9 @@ class ActionContext:
         self.audit = audit or AuditLog(
             config.audit_log or audit_log_path(), secrets=secrets_of(config)
         )
-        self.refresh: Callable[[EnvKey], None] = refresh or getattr(engine, "refresh", _ignore)
+        self.refresh: Callable[[EnvKey], None] = (
+            refresh if refresh is not None else getattr(engine, "refresh", _ignore)
+        )
         #: ``--read-only`` (the configuration's own flags are read from ``config``).
         self.read_only = read_only
         self.local_user = local_user or local_username()
@@ -141,7 +144,7 @@ class ActionContext:
     def plan(
         self,
         state: ServiceState,
-        intent: str,
+        intent: Intent | str,
         *,
         job: Job | None = None,
         flag: FeatureFlag | None = None,

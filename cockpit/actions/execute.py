@@ -57,7 +57,7 @@ from cockpit.config import EnvironmentConfig, ServiceConfig
 from cockpit.errors import UsageError
 from cockpit.model import SourceName
 from cockpit.sources.errors import SourceError
-from cockpit.sources.rollouts import parse_deployment_workload, parse_rollout
+from cockpit.sources.rollouts_parse import parse_deployment_workload, parse_rollout
 
 #: Operations that write to the workload in Kubernetes.
 KUBE_OPERATIONS = frozenset({"promote", "switch", "promote-full", "abort", "retry", "undo"})
@@ -455,7 +455,7 @@ class _Record:
             actor=self.actor,
             local_user=ctx.local_user,
             gitlab_user=user,
-            action=plan.operation or plan.intent,
+            action=plan.operation or str(plan.intent),
             service=plan.key.service,
             environment=plan.key.environment,
             target=plan.audit_target,
@@ -463,7 +463,7 @@ class _Record:
             error=error,
             requests=self.requests,
             id=self.id,
-            intent=plan.intent,
+            intent=str(plan.intent),
             context=context if source == "kubernetes" else None,
             server=ctx.base_url(source, context),
         )

@@ -13,7 +13,9 @@ from cockpit.actions.requests import Write
 from cockpit.model import SourceName
 from cockpit.sources.errors import SourceError
 
-#: What each GitLab write needs (GitLab's permission model, apis.md §1.3, §1.7, §1.9).
+#: What each GitLab write needs: GitLab's permissions page (doc/user/permissions.md), the
+#: jobs API, protected environments (doc/ci/environments/protected_environments.md) and
+#: the feature flags API (Developer role).
 _GITLAB_NEEDS = {
     "play-gate": "the Developer role on {project} and, if {environment} is a protected "
     "environment, permission to deploy to it",

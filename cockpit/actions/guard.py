@@ -23,12 +23,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from cockpit.actions.audit import HEALTH_GUARD
-from cockpit.actions.choose import plan as make_plan
 from cockpit.actions.context import ActionContext
 from cockpit.actions.execute import execute
-from cockpit.actions.plans import NoAction
+from cockpit.actions.planning import plan as make_plan
 from cockpit.errors import UsageError
 from cockpit.insights.health_guard import GuardVerdict, evaluate
+from cockpit.intents import Intent, NoAction
 from cockpit.model import EnvKey, Rollout, Sample, ServiceState, Strategy
 
 
@@ -140,7 +140,7 @@ class HealthGuard:
             return replace(report, action=f"auto_abort is on, but {refused}: nothing was sent")
         service, env = self._ctx.row(key)
         outcome = make_plan(
-            state, "abort", read_only=False, env=env, service=service, now=self._ctx.clock()
+            state, Intent.ABORT, read_only=False, env=env, service=service, now=self._ctx.clock()
         )
         if isinstance(outcome, NoAction):
             return replace(report, action=f"auto_abort is on, but {outcome.reason}")

@@ -3,8 +3,8 @@
 :class:`ActionPlan` is what the confirm dialog (or the command line's prompt) shows —
 title, one-sentence summary, the exact target, what else changes, warnings, the exact
 HTTP request(s) — plus what :func:`cockpit.actions.execute` needs to send it.
-:class:`NoAction` says why a key does nothing in this state. :class:`ActionResult` is
-the outcome, with the audit record written for it.
+:class:`NoAction` (from :mod:`cockpit.intents`) says why a key does nothing in
+this state. :class:`ActionResult` is the outcome, with the audit record written for it.
 """
 
 from __future__ import annotations
@@ -14,39 +14,15 @@ from dataclasses import dataclass
 from cockpit.actions.audit import AuditRecord
 from cockpit.actions.facts import WorkloadFacts
 from cockpit.actions.requests import KubeTarget, Write
+from cockpit.intents import Intent, NoAction
 from cockpit.model import EnvKey
-
-#: The intents a key can mean, with the words the UI uses for them.
-INTENTS: dict[str, str] = {
-    "promote": "promote",  # p
-    "promote-full": "full promote",  # P
-    "rollback": "rollback",  # r
-    "abort": "abort",  # a
-    "retry": "retry",  # R
-    "job-retry": "retry job",  # t
-    "job-play": "play job",  # m
-    "job-cancel": "cancel job",  # c
-    "flag-toggle": "toggle flag",  # space in the flag list
-}
-
-
-@dataclass(frozen=True)
-class NoAction:
-    """The key does nothing here; ``reason`` says why, in words.
-
-    ``satisfied``: what the key asks for is already so (a rollback of a rollout already
-    aborted to its stable version): not an error, and nothing to send.
-    """
-
-    reason: str
-    satisfied: bool = False
 
 
 @dataclass(frozen=True)
 class ActionPlan:
     """One action, described exactly (see the module docstring)."""
 
-    intent: str
+    intent: Intent
     key: EnvKey
     #: "Abort canary checkout/production"
     title: str
@@ -121,3 +97,6 @@ class ActionResult:
     def result(self) -> str:
         """One of :data:`cockpit.actions.audit.RESULTS`, as audited."""
         return self.audit.result
+
+
+__all__ = ["ActionPlan", "ActionResult", "NoAction"]

@@ -1,18 +1,22 @@
 """The exact writes behind each action, as the reference tools send them.
 
 Pure functions from API objects (plain dicts, as the Kubernetes API serves them) to
-:class:`Write` values; nothing here does I/O. The bodies follow apis.md to the letter:
+:class:`Write` values; nothing here does I/O. The bodies are the reference tools' own, to the letter:
 
-* Argo Rollouts, as ``kubectl argo rollouts`` sends them (§3.3): ``promote`` by rules
+* Argo Rollouts, as ``kubectl argo rollouts`` sends them (argo-rollouts
+  ``pkg/kubectl-argo-rollouts/cmd/{promote,abort,retry}/*.go``): ``promote`` by rules
   a–d (status subresource first, the spec un-pause second), ``promote --full``,
   ``abort``, ``retry rollout`` — all ``application/merge-patch+json``, the status ones
   with the plugin's fallback (the unified body to the main resource when ``.../status``
   answers 404) — and ``undo`` as a JSON patch replacing ``/spec/template``;
-* ``kubectl rollout undo`` for a Deployment (§2.3): its refusals (paused, no history,
-  template already matches) and its JSON patch that also replaces the annotations;
-* GitLab job play / retry / cancel (§1.3), re-deploy = retry the deployable job (§1.6),
-  and the feature flag update (§1.9), built by :mod:`cockpit.sources.gitlab`; a POST
-  without parameters is described as python-gitlab sends it, an empty JSON object.
+* ``kubectl rollout undo`` for a Deployment (kubectl
+  ``pkg/polymorphichelpers/rollback.go``): its refusals (paused, no history, template
+  already matches) and its JSON patch that also replaces the annotations;
+* GitLab job play / retry / cancel (GitLab's jobs API), re-deploy = retry the
+  deployable job (as GitLab's environment page does: ``doc/ci/environments/
+  deployments.md``), and the feature flag update (the feature flags API), built by
+  :mod:`cockpit.sources.gitlab`; a POST without parameters is described as
+  python-gitlab sends it, an empty JSON object.
 
 Bodies are dicts in the plugin's key order; the HTTP client serialises them compactly,
 which is byte for byte the plugin's text except for the one space the plugin's
@@ -323,7 +327,7 @@ def _pruned(value: Any) -> Any:
 
 def templates_equal(a: Mapping[str, Any], b: Mapping[str, Any], hash_label: str) -> bool:
     """Pod templates equal ignoring the pod-template-hash label (kubectl's equalIgnoreHash)."""
-    return _pruned(_without_label(a, hash_label)) == _pruned(_without_label(b, hash_label))
+    return bool(_pruned(_without_label(a, hash_label)) == _pruned(_without_label(b, hash_label)))
 
 
 def _no_history(kind: str, name: str) -> Refusal:

@@ -26,6 +26,7 @@ from dataclasses import replace
 from typing import Any, TextIO
 
 from cockpit.errors import UsageError
+from cockpit.intents import Intent
 
 #: How long to wait for every source to answer once before planning anyway.
 READY_TIMEOUT = 20.0
@@ -34,15 +35,15 @@ EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 
 
 def promote(args: argparse.Namespace) -> int:
-    return run(args, "promote-full" if getattr(args, "full", False) else "promote")
+    return run(args, Intent.PROMOTE_FULL if getattr(args, "full", False) else Intent.PROMOTE)
 
 
 def rollback(args: argparse.Namespace) -> int:
-    return run(args, "rollback")
+    return run(args, Intent.ROLLBACK)
 
 
 def abort(args: argparse.Namespace) -> int:
-    return run(args, "abort")
+    return run(args, Intent.ABORT)
 
 
 def choose_environment(service: Any, name: str | None) -> Any:
@@ -58,7 +59,7 @@ def choose_environment(service: Any, name: str | None) -> Any:
     return service.environment(name)
 
 
-def run(args: argparse.Namespace, intent: str) -> int:
+def run(args: argparse.Namespace, intent: Intent) -> int:
     from cockpit.config import load, print_warnings
 
     config = load(args.config)
@@ -82,7 +83,7 @@ def run(args: argparse.Namespace, intent: str) -> int:
 async def _act(
     config: Any,
     key: Any,
-    intent: str,
+    intent: Intent,
     *,
     read_only: bool,
     yes: bool,

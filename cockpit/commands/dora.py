@@ -11,43 +11,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime
 
-from cockpit.commands.service import environment, load_service, required
-from cockpit.insights.dora import SOURCE, DoraReport, compute
-
-#: Enough deployments for a month of an elite team deploying a dozen times a day.
-HISTORY_LIMIT = 1000
+from cockpit.commands.service import load_service
+from cockpit.gather import dora_report
+from cockpit.insights.dora import SOURCE, DoraReport
 
 
 def run(args: argparse.Namespace) -> int:
     source, service = load_service(args)
     now = datetime.now(UTC)
-    report = asyncio.run(gather(source, service, args.env, days=args.days, now=now))
+    report = asyncio.run(dora_report(source, service, args.env, days=args.days, now=now))
     if args.json:
         print(json.dumps(report.to_json(), indent=2))
     else:
         print(render(f"{args.service} / {args.env}", report))
     return 0
-
-
-async def gather(
-    source: Any, service: Any, environment_name: str, *, days: int, now: datetime
-) -> DoraReport:
-    """Read the environment's deployments of the last ``days`` days and compute."""
-    target = environment(service, environment_name)
-    project = service.gitlab_project
-    deployments = await required(
-        source.deployments(
-            project,
-            target.gitlab_environment,
-            limit=HISTORY_LIMIT,
-            updated_after=now - timedelta(days=days),
-        ),
-        f"the deployments of {project} to {target.gitlab_environment}",
-    )
-    return compute(deployments, now=now, days=days)
 
 
 def render(subject: str, report: DoraReport) -> str:

@@ -12,21 +12,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-from collections.abc import Awaitable
 from pathlib import Path
-from typing import Any
 
-from cockpit.ciconfig import CiConfig, guess_default_branch, parse, parse_merged_yaml
-from cockpit.commands.service import (
-    load_service,
-    optional,
-    production_environment,
-    required,
-)
-from cockpit.errors import CommandFailed, UsageError
+from cockpit.commands.service import load_service
+from cockpit.errors import UsageError
+from cockpit.gather import maturity_report
+from cockpit.insights.ciconfig import CiConfig, guess_default_branch, parse
 from cockpit.insights.maturity import MaturityReport, assess
-
-CI_FILE = ".gitlab-ci.yml"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -41,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
         subject, warnings = args.ci_file, config.warnings
     elif args.service:
         source, service = load_service(args)
-        report, warnings = asyncio.run(gather(source, service))
+        report, warnings = asyncio.run(maturity_report(source, service))
         subject = args.service
     else:
         raise UsageError("give a SERVICE from the configuration, or --ci-file PATH")
@@ -64,79 +56,6 @@ def read_ci_file(path: Path) -> CiConfig:
         return parse(text)
     except ValueError as error:
         raise UsageError(f"{path}: {_one_line(error)}") from error
-
-
-async def gather(source: Any, service: Any) -> tuple[MaturityReport, tuple[str, ...]]:
-    """Read what the assessment needs from GitLab, concurrently, and assess.
-
-    Returns the report and notes on the CI configuration. The CI file is required (its
-    absence is level 1, a failure to read it ends the command); the rest is optional:
-    when GitLab refuses it, the finding it feeds is unknown and says why.
-    """
-    project, ref = service.gitlab_project, service.ref
-    production = production_environment(service)
-    unavailable: dict[str, str] = {}
-    if production is None:
-        unavailable["deployments"] = unavailable["health"] = (
-            "the service has no environment in the configuration"
-        )
-        deployments_call: Awaitable[Any] = _nothing()
-    else:
-        deployments_call = optional(
-            source.deployments(project, production.gitlab_environment, limit=100),
-            "the deployment history",
-            unavailable,
-            "deployments",
-        )
-    text, deployments, flags = await asyncio.gather(
-        required(source.file(project, CI_FILE, ref), f"{CI_FILE} of {project} at {ref}"),
-        deployments_call,
-        optional(source.feature_flags(project), "the feature flags", unavailable, "flags"),
-    )
-    notes: list[str] = []
-    config = await _configuration(source, project, ref, text, notes)
-    report = assess(
-        config,
-        deployments=deployments,
-        health_configured=bool(production.success_rate) if production is not None else None,
-        flags=flags,
-        default_branch=ref,
-        production=production.gitlab_environment if production is not None else "production",
-        unavailable=unavailable,
-    )
-    return report, (*notes, *(config.warnings if config is not None else ()))
-
-
-async def _nothing() -> None:
-    return None
-
-
-async def _configuration(
-    source: Any, project: str, ref: str, text: str | None, notes: list[str]
-) -> CiConfig | None:
-    """The CI configuration, with its includes merged by GitLab when it has any."""
-    if text is None:
-        return None
-    try:
-        config = parse(text)
-    except ValueError as error:
-        raise CommandFailed(f"{project}: {CI_FILE} at {ref}: {_one_line(error)}") from error
-    if config.complete:
-        return config
-    unavailable: dict[str, str] = {}
-    lint = await optional(
-        source.ci_lint(project, ref), "the merged configuration", unavailable, "lint"
-    )
-    if lint is None:
-        reason = unavailable["lint"]
-    elif not lint.valid:
-        reason = "GitLab's CI lint finds it invalid: " + "; ".join(lint.errors)
-    elif not lint.merged_yaml:
-        reason = "GitLab's CI lint returned no merged YAML"
-    else:
-        return parse_merged_yaml(lint.merged_yaml)
-    notes.append(f"includes not merged ({reason}); only {CI_FILE} itself was read")
-    return config
 
 
 def render(subject: str, report: MaturityReport, warnings: tuple[str, ...] = ()) -> str:

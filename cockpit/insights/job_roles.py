@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from cockpit.ciconfig import CiJob
+from cockpit.insights.ciconfig import CiJob
 
 TIERS = ("production", "staging", "testing", "development", "other")
 

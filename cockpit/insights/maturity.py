@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from cockpit.ciconfig import CiConfig, CiJob, PipelineContext, Trigger
+from cockpit.insights.ciconfig import CiConfig, CiJob, PipelineContext, Trigger
 from cockpit.insights.job_roles import JobRole, classify, pushes_image, words
 from cockpit.model import Deployment, FeatureFlag
 

@@ -7,7 +7,8 @@ breaks. The caller compares the TARGET commit with the CURRENT one (GitLab's com
 ``from=target, to=current``), asks :func:`files_to_read` which migration files to fetch
 at the current commit, and passes their text to :func:`check`.
 
-``migration_paths_default`` covers Rails, Laravel, Django, Alembic, Flyway, Liquibase,
+:data:`cockpit.model.DEFAULT_MIGRATION_PATHS` (the default of the ``migration_paths``
+setting) covers Rails, Laravel, Django, Alembic, Flyway, Liquibase,
 Prisma and plain ``migrations/*.sql`` (golang-migrate, dbmate); globs use ``*`` within
 a directory, ``**/`` for any number of directories and ``[0-9]`` classes.
 
@@ -22,24 +23,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from cockpit.insights.migrations import CONTRACT, EXPAND, UNKNOWN, Migration, classify
-from cockpit.model import Comparison, FileChange
-
-migration_paths_default: tuple[str, ...] = (
-    "**/db/migrate/*.rb",  # Rails
-    "**/database/migrations/*.php",  # Laravel
-    "**/migrations/[0-9]*.py",  # Django
-    "**/alembic/versions/*.py",  # Alembic
-    "**/migrations/versions/*.py",  # Alembic (Flask-Migrate layout)
-    "**/db/migration/V*__*.sql",  # Flyway
-    "**/db/changelog/**/*.xml",  # Liquibase
-    "**/db/changelog/**/*.yaml",
-    "**/db/changelog/**/*.yml",
-    "**/db/changelog/**/*.json",
-    "**/db/changelog/**/*.sql",
-    "**/prisma/migrations/*/migration.sql",  # Prisma
-    "**/migrations/*.up.sql",  # golang-migrate
-    "**/db/migrations/*.sql",  # dbmate and friends
-)
+from cockpit.model import DEFAULT_MIGRATION_PATHS, Comparison, FileChange
 
 __all__ = [
     "CONTRACT",
@@ -50,7 +34,6 @@ __all__ = [
     "check",
     "files_to_read",
     "matches",
-    "migration_paths_default",
 ]
 
 
@@ -150,7 +133,7 @@ def _added(change: FileChange, globs: Sequence[str]) -> bool:
 
 
 def files_to_read(
-    comparison: Comparison, globs: Sequence[str] = migration_paths_default
+    comparison: Comparison, globs: Sequence[str] = DEFAULT_MIGRATION_PATHS
 ) -> tuple[str, ...]:
     """Paths (at the current commit) whose content :func:`check` needs."""
     return tuple(change.new_path for change in comparison.files if _added(change, globs))
@@ -159,7 +142,7 @@ def files_to_read(
 def check(
     comparison: Comparison,
     *,
-    globs: Sequence[str] = migration_paths_default,
+    globs: Sequence[str] = DEFAULT_MIGRATION_PATHS,
     contents: Mapping[str, str | None],
 ) -> RollbackSafety:
     """The migrations a rollback from ``comparison.to_sha`` to ``comparison.from_sha`` crosses.

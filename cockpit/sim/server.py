@@ -6,7 +6,7 @@ Four servers, each on a free port of 127.0.0.1:
 * the Kubernetes apiserver (``/api``, ``/apis``, ``/version``) over HTTPS with a
   throwaway self-signed certificate, because kubectl sends a kubeconfig's token only
   over TLS (the written kubeconfig carries the certificate as its authority); plain
-  HTTP when no certificate can be made (no ``openssl``), where kubectl gets 401s but
+  HTTP when no certificate can be made (no ``trustme``), where kubectl gets 401s but
   token-sending clients such as lightkube still work,
 * a Prometheus-compatible query API (``/api/v1/query``, ``/api/v1/query_range``),
 * metrics targets (``/metrics`` for every service, ``/services/<name>/metrics`` for

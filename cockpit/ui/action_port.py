@@ -19,23 +19,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
+from cockpit.intents import Intent, NoAction
+
 if TYPE_CHECKING:
     from cockpit.actions import ActionContext, ActionPlan, ActionResult
     from cockpit.actions.guard import GuardReport
     from cockpit.model import EnvKey, FeatureFlag, Job, ServiceState
-
-#: The intents the keys map to, as ``cockpit.actions.plan`` names them.
-INTENTS = {
-    "promote": "Promote",
-    "promote-full": "Full promote",
-    "rollback": "Rollback",
-    "abort": "Abort",
-    "retry": "Retry rollout",
-    "job-retry": "Retry job",
-    "job-play": "Play job",
-    "job-cancel": "Cancel job",
-    "flag-toggle": "Toggle flag",
-}
 
 #: Stops following the engine (the health guard) and waits for what it started.
 StopWatching = Callable[[], Awaitable[None]]
@@ -45,13 +34,13 @@ class ActionPort(Protocol):
     def plan(
         self,
         state: ServiceState,
-        intent: str,
+        intent: Intent,
         *,
         read_only: bool,
         job: Job | None = None,
         flag: FeatureFlag | None = None,
-    ) -> ActionPlan | str:
-        """The plan for ``intent`` on this row, or the reason in words why it does not apply."""
+    ) -> ActionPlan | NoAction:
+        """The plan for ``intent`` on this row, or why it does not apply (in words)."""
         ...
 
     async def enrich(self, plan: ActionPlan) -> ActionPlan:
@@ -91,25 +80,24 @@ class CockpitActions:
     def plan(
         self,
         state: ServiceState,
-        intent: str,
+        intent: Intent,
         *,
         read_only: bool,
         job: Job | None = None,
         flag: FeatureFlag | None = None,
-    ) -> ActionPlan | str:
-        from cockpit.actions import NoAction
+    ) -> ActionPlan | NoAction:
         from cockpit.errors import UsageError
 
         try:
             outcome = self.context.plan(state, intent, job=job, flag=flag, read_only=read_only)
         except UsageError as error:  # a row the configuration does not know
-            return str(error)
+            return NoAction(str(error))
         if isinstance(outcome, NoAction):
-            return outcome.reason
+            return outcome
         if outcome.read_only:
             # execute() would refuse it (and does, for the command line); the screen says
             # so at the key press instead of opening a dialog that cannot send anything.
-            return self.context.read_only_reason(state.key) or outcome.read_only
+            return NoAction(self.context.read_only_reason(state.key) or outcome.read_only)
         return self._with_guard_failure(outcome)
 
     def _with_guard_failure(self, plan: ActionPlan) -> ActionPlan:
@@ -117,7 +105,7 @@ class CockpitActions:
         from dataclasses import replace
 
         failure = self.guard_failures.get(plan.key)
-        if plan.operation not in ("retry", "promote-full") or failure is None:
+        if plan.operation not in (Intent.RETRY, Intent.PROMOTE_FULL) or failure is None:
             return plan
         facts = plan.facts
         if facts is None or facts.current_hash != failure.canary:

@@ -24,11 +24,13 @@ from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 from cockpit import triage
+from cockpit.errors import words
+from cockpit.intents import Intent, NoAction
 from cockpit.locations import styles_dir
 from cockpit.model import EnvKey, FeatureFlag, HealthStatus, Job, ServiceState
 from cockpit.ui.action_port import ActionPort, StopWatching
-from cockpit.ui.commands import CockpitCommands
 from cockpit.ui.insight_rows import InsightsProvider
+from cockpit.ui.palette import CockpitCommands
 from cockpit.ui.presenters import guard_reason
 from cockpit.ui.screens.confirm import ConfirmScreen
 from cockpit.ui.screens.dashboard import DashboardScreen
@@ -40,6 +42,7 @@ from cockpit.ui.terminal import SlowLine
 from cockpit.ui.type_ahead import LIMIT_SECONDS, TEXT_FIELD_ACTIONS, TypeAhead
 
 if TYPE_CHECKING:
+    from cockpit.actions import ActionPlan
     from cockpit.engine import Engine, StateUpdate
 
 STYLESHEETS = ("app.tcss", "overview.tcss", "detail.tcss", "dialogs.tcss")
@@ -129,7 +132,7 @@ class CockpitApp(App[None]):
         if event.state is WorkerState.ERROR and event.worker.error is not None:
             error = event.worker.error
             self.notify(
-                getattr(error, "message", None) or str(error) or type(error).__name__,
+                words(error),
                 title=event.worker.name or "error",
                 severity="error",
                 timeout=10,
@@ -208,26 +211,26 @@ class CockpitApp(App[None]):
     def plan(
         self,
         state: ServiceState,
-        intent: str,
+        intent: Intent,
         *,
         job: Job | None = None,
         flag: FeatureFlag | None = None,
-    ) -> object | str:
-        """The action layer's plan for this row, or the reason (in words) there is none."""
+    ) -> ActionPlan | NoAction:
+        """The action layer's plan for this row, or why there is none (in words)."""
         if self.actions is None:
-            return "actions are not connected in this session: cockpit is view-only"
+            return NoAction("actions are not connected in this session: cockpit is view-only")
         return self.actions.plan(
             state, intent, read_only=self.read_only or state.read_only, job=job, flag=flag
         )
 
-    def request_action(self, outcome: object | str) -> None:
+    def request_action(self, outcome: ActionPlan | NoAction) -> None:
         """Check a plan against the live systems, then open the confirm dialog for it.
 
-        A reason string is only shown. While one plan is being checked, other write keys
+        A :class:`NoAction` is only shown: its reason. While one plan is being checked, other write keys
         are answered with a notice, not queued: one dialog at a time.
         """
-        if isinstance(outcome, str):
-            self.notify(outcome, severity="warning")
+        if isinstance(outcome, NoAction):
+            self.notify(outcome.reason, severity="warning")
             return
         if self.actions is None:
             return
@@ -245,7 +248,7 @@ class CockpitApp(App[None]):
         try:
             exact = await self.actions.enrich(plan)
         except Exception as error:  # nothing was sent: say why the dialog did not open
-            message = getattr(error, "message", None) or str(error) or type(error).__name__
+            message = words(error)
             self.notify(
                 f"could not check what this would do: {message}; nothing was sent",
                 title=plan.title,
@@ -297,7 +300,7 @@ class CockpitApp(App[None]):
             self.guard_reports.pop(key, None)
         if report.triggered:
             tripped = previous is None or previous.canary != report.canary
-            acted = not tripped and report.action and report.action != previous.action
+            acted = previous is not None and report.action and report.action != previous.action
             if tripped or acted:
                 self.notify(
                     f"{key}: {self._guard_words(report)}",

@@ -19,7 +19,6 @@ from cockpit.model import (
     Deployment,
     Health,
     HealthStatus,
-    Job,
     LinkState,
     Pipeline,
     Rollout,
@@ -150,15 +149,6 @@ def status_glyph(status: str, *, allow_failure: bool = False) -> Fragment:
 def status_word(status: str, *, allow_failure: bool = False) -> str:
     word = _STATUS_WORDS.get(status, status)
     return f"{word} (allowed)" if status == "failed" and allow_failure else word
-
-
-def job_cell(job: Job) -> Cell:
-    glyph, tone = status_glyph(job.status, allow_failure=job.allow_failure)
-    return (
-        (glyph, tone),
-        (" ", ""),
-        (status_word(job.status, allow_failure=job.allow_failure), tone),
-    )
 
 
 _PHASE_GLYPHS = {

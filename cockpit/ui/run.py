@@ -84,7 +84,7 @@ def insights_provider(engine: Engine, config: Config) -> InsightsProvider | None
     (every service) and the service detail (one service).
 
     Gathered on demand (neither view is live) through the engine's own GitLab source,
-    with ``cockpit maturity`` and ``cockpit dora``'s own gathering; what GitLab refuses
+    with ``cockpit maturity`` and ``cockpit dora``'s own gathering (:mod:`cockpit.gather`); what GitLab refuses
     is shown as unknown with GitLab's reason: one service never fails the others.
     """
     gitlab = getattr(engine, "gitlab", None)
@@ -94,19 +94,17 @@ def insights_provider(engine: Engine, config: Config) -> InsightsProvider | None
     async def rows(service: str | None = None) -> tuple[Any, ...]:
         import asyncio
 
-        from cockpit.commands import dora, maturity
+        from cockpit.errors import words
+        from cockpit.gather import dora_report, maturity_report
         from cockpit.ui.insight_rows import DoraFigure, InsightRow, Maturity
 
         now = engine.now()
 
-        def reason(error: Exception) -> str:
-            return str(getattr(error, "message", None) or error) or type(error).__name__
-
         async def assess(service_config: Any) -> Maturity:
             try:
-                report, _ = await maturity.gather(gitlab, service_config)
+                report, _ = await maturity_report(gitlab, service_config)
             except Exception as error:  # shown with its reason: never fails the view
-                return Maturity(level=None, error=reason(error))
+                return Maturity(level=None, error=words(error))
             step = report.next_step
             return Maturity(
                 level=report.level,
@@ -123,9 +121,9 @@ def insights_provider(engine: Engine, config: Config) -> InsightsProvider | None
             service_config: Any, env: Any
         ) -> tuple[tuple[DoraFigure, ...], str | None]:
             try:
-                report = await dora.gather(gitlab, service_config, env.name, days=30, now=now)
+                report = await dora_report(gitlab, service_config, env.name, days=30, now=now)
             except Exception as error:
-                return (), reason(error)
+                return (), words(error)
             figures = tuple(
                 DoraFigure(title=title, value=m.display(), cls=m.cls, detail=m.detail)
                 for _, title, m in report.metrics
@@ -134,9 +132,9 @@ def insights_provider(engine: Engine, config: Config) -> InsightsProvider | None
 
         async def one_service(service_config: Any) -> list[InsightRow]:
             environments = service_config.environments
-            level, *measured = await asyncio.gather(
-                assess(service_config), *(measure(service_config, e) for e in environments)
-            )
+            assessing = asyncio.ensure_future(assess(service_config))
+            measured = await asyncio.gather(*(measure(service_config, e) for e in environments))
+            level = await assessing
             return [
                 InsightRow(
                     service=service_config.name,

@@ -24,7 +24,7 @@ import os
 import signal
 import time
 from collections.abc import Callable
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -95,7 +95,9 @@ def tolerant_driver(
             super().__init__(*args, **kwargs)
             # The file the writer thread writes every frame to (textual/drivers/
             # linux_driver.py: ``self._file = sys.__stderr__``, ``WriterThread(self._file)``).
-            self._file = self.output = TerminalOutput(self._file, on_gone)
+            self.output = TerminalOutput(cast("IO[str]", self._file), on_gone)
+            # Any: the writer thread only writes, flushes and asks for the fileno.
+            self._file = cast(Any, self.output)
 
     return TolerantLinuxDriver
 

@@ -21,11 +21,8 @@ def _overwrite(line: str) -> str:
     """What a terminal shows for a line containing ``\\r``: the last rewrite wins."""
     if "\r" not in line:
         return line
-    shown = ""
-    for part in line.split("\r"):
-        if part:
-            shown = part + shown[len(_ANSI.sub("", part)) :] if False else part
-    return shown
+    rewrites = [part for part in line.split("\r") if part]
+    return rewrites[-1] if rewrites else ""
 
 
 def clean_line(line: str) -> str:

@@ -482,7 +482,7 @@ class RunningKube:
     read_only_kubeconfig: Path
     bad_kubeconfig: Path
     cache_dir: Path
-    #: The server's self-signed certificate (its own certificate authority).
+    #: The certificate authority that signed the server's certificate.
     certificate: Path
 
     def http(self, token: str | None = None) -> httpx.AsyncClient:
@@ -578,7 +578,7 @@ async def serve_kube_world(
                 directory / "kubeconfig-bad", url, "not-a-valid-token", authority
             ),
             cache_dir=cache,
-            certificate=certificate.certificate,
+            certificate=certificate.authority,
         )
     finally:
         store.drop_watches()

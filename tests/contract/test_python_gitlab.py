@@ -1,6 +1,7 @@
 """python-gitlab, unchanged, does everything cockpit asks of GitLab against the simulator.
 
-Each call in apis.md §1.2–1.9 that cockpit uses goes over HTTP with the real library
+Each GitLab call cockpit uses (pipelines, jobs, environments, deployments, compare,
+files, CI lint, feature flags) goes over HTTP with the real library
 (in a thread: it is synchronous), and each test checks the state that results.
 """
 

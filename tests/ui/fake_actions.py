@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from cockpit.intents import NoAction
 from cockpit.model import EnvKey, FeatureFlag, Job, ServiceState
 
 
@@ -127,9 +128,9 @@ class FakeActions:
         read_only: bool,
         job: Job | None = None,
         flag: FeatureFlag | None = None,
-    ) -> FakePlan | str:
+    ) -> FakePlan | NoAction:
         if read_only:
-            return f"read-only mode: {intent} refused for {state.key}"
+            return NoAction(f"read-only mode: {intent} refused for {state.key}")
         rollout = state.rollout
         production = state.key.environment == "production"
         if intent == "promote":
@@ -143,7 +144,7 @@ class FakeActions:
                     request=(f"POST /projects/1/jobs/{state.manual_gate.id}/play",),
                 )
             if rollout is None or not rollout.paused:
-                return "nothing is paused: promote does not apply"
+                return NoAction("nothing is paused: promote does not apply")
             return FakePlan(
                 intent,
                 state.key,
@@ -155,7 +156,7 @@ class FakeActions:
             )
         if intent == "rollback":
             if rollout is None:
-                return "no rollout to roll back"
+                return NoAction("no rollout to roll back")
             return FakePlan(
                 intent,
                 state.key,
@@ -179,7 +180,7 @@ class FakeActions:
             )
         if intent == "promote-full":
             if rollout is None or not rollout.in_progress:
-                return "nothing in progress: full promote does not apply"
+                return NoAction("nothing in progress: full promote does not apply")
             return FakePlan(
                 intent,
                 state.key,
@@ -190,7 +191,7 @@ class FakeActions:
                 request=('PATCH … {"status":{"promoteFull":true}}',),
             )
         if intent in ("abort", "retry"):
-            return f"{intent} does not apply: the rollout is not aborted"
+            return NoAction(f"{intent} does not apply: the rollout is not aborted")
         if intent.startswith("job-") and job is not None:
             return FakePlan(
                 intent,
@@ -209,7 +210,7 @@ class FakeActions:
                 production=production,
                 request=(f"PUT /projects/1/feature_flags/{flag.name}",),
             )
-        return f"{intent} does not apply here"
+        return NoAction(f"{intent} does not apply here")
 
     async def execute(self, plan: FakePlan) -> FakeResult:
         self.executed.append(plan)

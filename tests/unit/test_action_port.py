@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any
 
-from cockpit.actions import ActionPlan
+from cockpit.actions import ActionPlan, NoAction
 from cockpit.config import Config
 from cockpit.engine import StateUpdate
 from cockpit.model import EnvKey, Sample, ServiceState
@@ -75,7 +75,7 @@ def test_the_session_read_only_flag_reaches_the_action_layer() -> None:
     assert actions.context.read_only
     # The key is answered with the reason; no dialog for a plan that cannot be sent.
     reason = actions.plan(row_state(rollout=canary()), "rollback", read_only=False)
-    assert reason == "read-only mode (--read-only): cockpit writes nothing"
+    assert reason == NoAction("read-only mode (--read-only): cockpit writes nothing")
 
 
 def test_plans_are_dated_by_the_engines_world_clock() -> None:
@@ -89,7 +89,7 @@ def test_plans_are_dated_by_the_engines_world_clock() -> None:
 def test_a_key_that_does_not_apply_gets_its_reason() -> None:
     actions = action_port(engine(), read_only=False)  # type: ignore[arg-type]
     reason = actions.plan(row_state(rollout=finished()), "abort", read_only=False)
-    assert isinstance(reason, str) and reason
+    assert isinstance(reason, NoAction) and reason.reason
 
 
 async def test_the_guard_tells_the_screen_when_it_trips_and_when_it_forgets_a_row() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cockpit.ciconfig import (
+from cockpit.insights.ciconfig import (
     DEFAULT_STAGES,
     CiConfig,
     PipelineContext,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cockpit.ciexpr import evaluate
+from cockpit.insights.ciexpr import evaluate
 
 MAIN_PUSH = {
     "CI_COMMIT_BRANCH": "main",

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
+from cockpit import gather
 from cockpit.cli import main
 from cockpit.commands import dora
 from cockpit.errors import CommandFailed, UsageError
@@ -56,11 +58,11 @@ async def test_the_environment_history_of_the_window_is_read(
 ) -> None:
     source_error_class(monkeypatch)
     gitlab = StandInGitLab(history=history())
-    report = await dora.gather(gitlab, Service(), "production", days=30, now=NOW)
+    report = await gather.dora_report(gitlab, Service(), "production", days=30, now=NOW)
     assert gitlab.called("deployments") == [
         (
             ("shop/checkout", "production"),
-            {"limit": dora.HISTORY_LIMIT, "updated_after": NOW - timedelta(days=30)},
+            {"limit": gather.HISTORY_LIMIT, "updated_after": NOW - timedelta(days=30)},
         )
     ]
     assert report.deployment_frequency.display() == "2.3 per week"
@@ -75,7 +77,7 @@ async def test_an_environment_the_service_does_not_have_names_the_ones_it_has(
 ) -> None:
     source_error_class(monkeypatch)
     with pytest.raises(UsageError) as failure:
-        await dora.gather(StandInGitLab(), Service(), "prod", days=30, now=NOW)
+        await gather.dora_report(StandInGitLab(), Service(), "prod", days=30, now=NOW)
     assert str(failure.value) == (
         "the service has no environment 'prod' (it has: staging, production)"
     )
@@ -87,7 +89,7 @@ async def test_gitlab_refusing_the_history_ends_the_command(
     error = source_error_class(monkeypatch)
     gitlab = StandInGitLab(failures={"deployments": refusal(error, "401 Unauthorized")})
     with pytest.raises(CommandFailed) as failure:
-        await dora.gather(gitlab, Service(), "production", days=30, now=NOW)
+        await gather.dora_report(gitlab, Service(), "production", days=30, now=NOW)
     assert str(failure.value) == (
         "GitLab: cannot read the deployments of shop/checkout to production: 401 Unauthorized"
     )
@@ -126,3 +128,17 @@ def test_a_window_of_no_days_is_a_usage_error(
         main(["dora", "checkout", "--env", "production", "--days", days])
     assert exit_info.value.code == 2
     assert "--days" in capsys.readouterr().err
+
+
+def test_a_configuration_without_gitlab_is_one_clear_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "cockpit.toml"
+    config.write_text(
+        '[[service]]\nname = "checkout"\ngitlab_project = "shop/checkout"\n'
+        '[[service.environment]]\nname = "production"\ngitlab_environment = "production"\n'
+    )
+    assert main(["dora", "checkout", "--env", "production", "--config", str(config)]) == 2
+    assert capsys.readouterr().err == (
+        f"cockpit: error: {config} has no [gitlab] table: this command reads from GitLab\n"
+    )

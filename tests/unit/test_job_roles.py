@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cockpit.ciconfig import CiJob, Environment, parse
+from cockpit.insights.ciconfig import CiJob, Environment, parse
 from cockpit.insights.job_roles import classify, commands, environment_tier
 
 

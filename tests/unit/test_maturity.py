@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from cockpit.ciconfig import CiConfig, guess_default_branch, parse
+from cockpit.insights.ciconfig import CiConfig, guess_default_branch, parse
 from cockpit.insights.maturity import PRIORITY, MaturityReport, assess
 from cockpit.model import Deployment, FeatureFlag
 from tests.helpers import SHARED_FIXTURES, require, shared_fixtures

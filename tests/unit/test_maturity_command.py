@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from cockpit import gather
 from cockpit.cli import build_parser, main
 from cockpit.commands import maturity
 from cockpit.errors import CommandFailed
@@ -169,7 +170,7 @@ async def test_a_service_is_assessed_from_its_project(
         history=(deployment(1, "a"), deployment(2, "b")),
         flags=(FeatureFlag("new_checkout", True),),
     )
-    report, notes = await maturity.gather(gitlab, Service())
+    report, notes = await gather.maturity_report(gitlab, Service())
     assert report.level == 3
     assert notes == ()
     assert gitlab.called("file") == [(("shop/checkout", ".gitlab-ci.yml", "main"), {})]
@@ -185,7 +186,7 @@ async def test_a_service_is_assessed_from_its_project(
 async def test_gitlab_is_asked_for_everything_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
     source_error_class(monkeypatch)
     gitlab = StandInGitLab(files={".gitlab-ci.yml": MANUAL_GATE})
-    await maturity.gather(gitlab, Service())
+    await gather.maturity_report(gitlab, Service())
     first_answer = next(i for i, event in enumerate(gitlab.events) if event.startswith("end"))
     started = {event for event in gitlab.events[:first_answer] if event.startswith("start")}
     assert started == {"start file", "start deployments", "start feature_flags"}
@@ -204,7 +205,7 @@ async def test_includes_are_read_through_gitlabs_merged_yaml(
         files={".gitlab-ci.yml": "include: [{local: ci/jobs.yml}]\n"},
         lint=CiLint(valid=True, merged_yaml=merged),
     )
-    report, _ = await maturity.gather(gitlab, Service())
+    report, _ = await gather.maturity_report(gitlab, Service())
     assert gitlab.called("ci_lint") == [(("shop/checkout", "main"), {})]
     assert report.level == 4
 
@@ -217,7 +218,7 @@ async def test_an_invalid_merge_falls_back_to_the_file_and_says_so(
         files={".gitlab-ci.yml": "include: [{local: ci/jobs.yml}]\n"},
         lint=CiLint(valid=False, errors=("Local file `ci/jobs.yml` does not exist!",)),
     )
-    report, notes = await maturity.gather(gitlab, Service())
+    report, notes = await gather.maturity_report(gitlab, Service())
     assert notes == (
         "includes not merged (GitLab's CI lint finds it invalid: Local file `ci/jobs.yml` "
         "does not exist!); only .gitlab-ci.yml itself was read",
@@ -227,7 +228,9 @@ async def test_an_invalid_merge_falls_back_to_the_file_and_says_so(
 
 async def test_a_project_without_ci_is_level_1(monkeypatch: pytest.MonkeyPatch) -> None:
     source_error_class(monkeypatch)
-    report, _ = await maturity.gather(StandInGitLab(files={".gitlab-ci.yml": None}), Service())
+    report, _ = await gather.maturity_report(
+        StandInGitLab(files={".gitlab-ci.yml": None}), Service()
+    )
     assert report.level == 1
     assert report.finding("ci").reason == "the project has no CI configuration"  # type: ignore[union-attr]
 
@@ -240,7 +243,7 @@ async def test_refused_flags_are_unknown_with_gitlabs_reason(
         files={".gitlab-ci.yml": MANUAL_GATE},
         failures={"feature_flags": refusal(error, "403 Forbidden: needs the Developer role")},
     )
-    report, _ = await maturity.gather(gitlab, Service())
+    report, _ = await gather.maturity_report(gitlab, Service())
     finding = report.finding("feature_flags")
     assert finding in report.unknown
     assert finding is not None and finding.reason == (
@@ -252,7 +255,7 @@ async def test_an_unreadable_ci_file_ends_the_command(monkeypatch: pytest.Monkey
     error = source_error_class(monkeypatch)
     gitlab = StandInGitLab(failures={"file": refusal(error, "404 Project Not Found")})
     with pytest.raises(CommandFailed) as failure:
-        await maturity.gather(gitlab, Service())
+        await gather.maturity_report(gitlab, Service())
     assert str(failure.value) == (
         "GitLab: cannot read .gitlab-ci.yml of shop/checkout at main: 404 Project Not Found"
     )
@@ -266,7 +269,7 @@ async def test_an_invalid_ci_file_in_the_project_ends_the_command(
     with pytest.raises(
         CommandFailed, match=r"^shop/checkout: \.gitlab-ci\.yml at main: invalid YAML"
     ):
-        await maturity.gather(gitlab, Service())
+        await gather.maturity_report(gitlab, Service())
 
 
 async def test_a_service_without_environments_has_no_history_to_read(
@@ -274,7 +277,7 @@ async def test_a_service_without_environments_has_no_history_to_read(
 ) -> None:
     source_error_class(monkeypatch)
     gitlab = StandInGitLab(files={".gitlab-ci.yml": MANUAL_GATE})
-    report, _ = await maturity.gather(gitlab, Service(environments=()))
+    report, _ = await gather.maturity_report(gitlab, Service(environments=()))
     assert gitlab.called("deployments") == []
     finding = report.finding("rollback_path")
     assert finding in report.unknown

@@ -16,7 +16,7 @@ import yaml
 
 from cockpit.model import Strategy
 from cockpit.sources.kube import is_expired
-from cockpit.sources.rollouts import (
+from cockpit.sources.rollouts_parse import (
     duration_seconds,
     image_tags,
     parse_analysis_run,

@@ -10,14 +10,13 @@ from cockpit.insights.rollback_safety import (
     check,
     files_to_read,
     matches,
-    migration_paths_default,
 )
-from cockpit.model import Comparison, FileChange
+from cockpit.model import DEFAULT_MIGRATION_PATHS, Comparison, FileChange
 from tests.helpers import load_fixture
 
 
 def is_migration(path: str) -> bool:
-    return any(matches(path, glob) for glob in migration_paths_default)
+    return any(matches(path, glob) for glob in DEFAULT_MIGRATION_PATHS)
 
 
 @pytest.mark.parametrize(

@@ -4,12 +4,12 @@ Pure functions over the state's objects. Bad parameters raise :class:`BadRequest
 the body GitLab answers: Grape's parameter validation answers ``{"error": ...}``,
 finders answer ``{"message": "400 Bad request - ..."}``.
 
-The DeploymentsFinder rules are those of apis.md §1.5 (``deployments_finder.rb`` as
-of GitLab 14-16): ``finished_*`` filters and ``order_by=finished_at`` come together
+The DeploymentsFinder rules are those of GitLab's ``app/finders/deployments_finder.rb``
+(GitLab 14-16): ``finished_*`` filters and ``order_by=finished_at`` come together
 and need ``status=success``; ``updated_*`` and ``finished_*`` do not mix; an
 ``updated_*`` filter silently orders by ``updated_at``. (Later GitLab also refuses
 ``updated_*`` without ``order_by=updated_at`` and lets ``order_by=finished_at`` go with
-a finished status alone; a client that keeps to §1.5 is fine with both.)
+a finished status alone; a client that keeps to the rules above is fine with both.)
 """
 
 from __future__ import annotations

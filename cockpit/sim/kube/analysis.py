@@ -6,7 +6,7 @@ and evaluated against the metrics as they were at that instant, so the outcome d
 not depend on how often the world is stepped (a world stepped once an hour takes the
 same sixty measurements as one stepped five times a second).
 
-Evaluation follows apis.md §3.5 (``analysis/analysis.go``, ``utils/evaluate``):
+Evaluation follows argo-rollouts ``analysis/analysis.go`` and ``utils/evaluate``:
 measurement phase from the success/failure conditions, metric phase from
 ``failureLimit`` / ``inconclusiveLimit`` / ``consecutiveErrorLimit`` and ``count``, run
 phase = the worst metric phase. Values are stored as the Prometheus provider stores

@@ -1,6 +1,6 @@
 """The Deployment controller of the simulated cluster: rolling updates with revisions.
 
-Follows ``pkg/controller/deployment`` (apis.md §2): the ReplicaSet whose template
+Follows kubernetes ``pkg/controller/deployment``: the ReplicaSet whose template
 matches is the new one (created with the next ``deployment.kubernetes.io/revision``, or,
 after ``kubectl rollout undo``, found again and re-stamped with the next revision, its
 old number moving to ``revision-history``); the new ReplicaSet scales up within

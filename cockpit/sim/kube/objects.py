@@ -243,7 +243,8 @@ def service(
 
 
 def success_rate_template(ns: str, created: datetime) -> Obj:
-    """The background AnalysisTemplate: apis.md §4 ("our equivalent") at the article's 0.99.
+    """The background AnalysisTemplate: the success-rate query of Argo Rollouts'
+    ``docs/analysis/prometheus.md``, over ``http_requests_total``, at the article's 0.99.
 
     It measures every minute until the rollout ends it (no ``count``), so a canary that
     degrades at a later step is still caught. It also takes the environment, because

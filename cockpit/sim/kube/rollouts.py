@@ -1,8 +1,7 @@
 """The Argo Rollouts controller of the simulated cluster: canary and blue-green.
 
 One :meth:`Rollouts.sync` reconciles one Rollout the way ``rollout/canary.go`` and
-``rollout/bluegreen.go`` do (apis.md §3 is the spec; the rules are cited where they
-matter), then repeats until nothing changes, as the real controller re-queues itself
+``rollout/bluegreen.go`` do (argo-rollouts; the rules are cited where they matter), then repeats until nothing changes, as the real controller re-queues itself
 after each status write. It returns the next instant at which time alone would change
 something (a pod becoming ready, a pause or scale-down delay expiring, a measurement
 falling due), so an idle cluster costs nothing.
@@ -94,7 +93,8 @@ def canary_replicas(replicas: int, weight: int) -> int:
 
 
 def calculate_phase(spec: Obj, status: Obj) -> tuple[str, str]:
-    """``CalculateRolloutPhase`` (apis.md §3.4), first match wins."""
+    """``CalculateRolloutPhase`` (argo-rollouts ``utils/rollout/rolloututil.go``), first
+    match wins."""
     for item in status.get("conditions") or []:
         if item.get("type") == "InvalidSpec":
             return "Degraded", f"InvalidSpec: {item.get('message', '')}"

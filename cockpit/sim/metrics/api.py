@@ -4,7 +4,7 @@
 ``/services/<name>/metrics`` (one service) in the text exposition format, for a real
 Prometheus to scrape. ``create_prometheus_app(world, faults)`` answers
 ``/api/v1/query`` and ``/api/v1/query_range`` (GET, or POST with a form body) from the
-traffic model, in Prometheus' envelope (apis.md §4): ``resultType`` vector, matrix or
+traffic model, in Prometheus' envelope (prometheus ``docs/querying/api.md``): ``resultType`` vector, matrix or
 scalar, sample values as strings, ``400 bad_data`` for a query outside the PromQL
 subset of :mod:`cockpit.sim.metrics.promql`; plus ``/-/healthy`` and ``/-/ready``.
 """

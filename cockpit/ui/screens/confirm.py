@@ -36,6 +36,7 @@ from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import Static
 
+from cockpit.errors import words
 from cockpit.ui.presenters import item_lines
 from cockpit.ui.screens.presence import is_shown
 from cockpit.ui.widgets.tones import toned
@@ -293,7 +294,7 @@ class ConfirmScreen(ModalScreen[Any]):
 
 
 def _words(error: BaseException) -> str:
-    return getattr(error, "message", None) or str(error) or type(error).__name__
+    return words(error)
 
 
 class _Failure:

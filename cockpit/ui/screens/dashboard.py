@@ -19,6 +19,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
+from cockpit.errors import words
 from cockpit.ui.insight_rows import DoraFigure, InsightRow, InsightsProvider
 from cockpit.ui.presenters import Fragment
 from cockpit.ui.screens.presence import is_shown
@@ -154,7 +155,7 @@ class DashboardScreen(Screen[None]):
         except Exception as error:
             if not is_shown(self):
                 return
-            message = getattr(error, "message", None) or str(error)
+            message = words(error)
             self._note([(f"✖ {message}", "bad")])
             return
         if not is_shown(self):  # closed (or the app quit) while GitLab answered

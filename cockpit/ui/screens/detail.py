@@ -18,6 +18,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Container, VerticalScroll
 from textual.widgets import Static
 
+from cockpit.errors import words
 from cockpit.model import EnvKey, ServiceState, SourceName
 from cockpit.ui.presenters import stale_note
 from cockpit.ui.screens.live import LiveScreen, write_bindings
@@ -99,9 +100,7 @@ class DetailScreen(LiveScreen):
         except Exception as error:  # the panel says why; the rest of the detail is unaffected
             if not is_shown(self):
                 return
-            panel.show_failure(
-                getattr(error, "message", None) or str(error) or type(error).__name__
-            )
+            panel.show_failure(words(error))
             return
         if not is_shown(self):  # closed (or the app quit) while GitLab answered
             return

@@ -16,6 +16,7 @@ from textual.content import Content
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from cockpit.intents import Intent
 from cockpit.model import EnvKey, FeatureFlag, ServiceState
 from cockpit.ui.screens.live import LiveScreen
 from cockpit.ui.widgets.footer import KeyFooter
@@ -99,10 +100,12 @@ class FlagsScreen(LiveScreen):
             return None
         return self._flags[index]
 
-    def action_toggle(self) -> None:
+    # "toggle" is the footer's name for this key (an essential one); Textual's own
+    # DOMNode.action_toggle (flip a boolean attribute) is not used on this screen.
+    def action_toggle(self) -> None:  # type: ignore[override]
         flag = self.selected_flag
         if flag is not None:
-            self.cockpit.request_action(self.plan_for("flag-toggle", flag=flag))
+            self.cockpit.request_action(self.plan_for(Intent.FLAG_TOGGLE, flag=flag))
 
     @on(OptionList.OptionSelected)
     def _selected(self) -> None:

@@ -17,7 +17,9 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import RichLog, Static
 
-from cockpit.model import ACTIVE_STATUSES, EnvKey, Job
+from cockpit.errors import words
+from cockpit.intents import Intent
+from cockpit.model import ACTIVE_STATUSES, EnvKey, Job, ServiceState
 from cockpit.ui.presenters import status_glyph, status_word
 from cockpit.ui.screens.presence import is_shown
 from cockpit.ui.trace import clean_lines
@@ -58,7 +60,7 @@ class JobLogScreen(Screen[None]):
         self.run_worker(self._poll(), group="trace", exclusive=True, exit_on_error=False)
 
     def _current_job(self) -> Job:
-        state = self.app.states.get(self.key)  # type: ignore[attr-defined]
+        state: ServiceState | None = self.app.states.get(self.key)  # type: ignore[attr-defined]
         if state is not None and state.pipeline is not None:
             for job in state.pipeline.jobs:
                 if job.id == self.job.id:
@@ -87,7 +89,7 @@ class JobLogScreen(Screen[None]):
             try:
                 raw = await self.app.engine.job_trace(self.key, self.job.id)  # type: ignore[attr-defined]
             except Exception as error:
-                failure = getattr(error, "message", None) or str(error)
+                failure = words(error)
             if not is_shown(self):  # closed (or the app quit) while GitLab answered
                 return
             if failure is not None:
@@ -132,7 +134,7 @@ class JobLogScreen(Screen[None]):
         if state is None:
             self.notify(f"{self.key} is not in the configuration any more", severity="warning")
             return
-        app.request_action(app.plan(state, intent, job=self._current_job()))  # type: ignore[attr-defined]
+        app.request_action(app.plan(state, Intent(intent), job=self._current_job()))  # type: ignore[attr-defined]
 
     def action_top(self) -> None:
         self.query_one(RichLog).scroll_home(animate=False)

@@ -16,24 +16,19 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Input
 
+from cockpit.intents import Intent, NoAction
 from cockpit.model import EnvKey, FeatureFlag, Job, ServiceState
 
 if TYPE_CHECKING:
+    from cockpit.actions import ActionPlan
     from cockpit.ui.app import CockpitApp
-
-#: key, intent, footer label, tooltip
-WRITE_KEYS = (
-    ("p", "promote", "Promote", "Promote: next canary step, switch blue-green, or play the gate"),
-    ("P", "promote-full", "Full promote", "Skip the remaining steps and analysis"),
-    ("r", "rollback", "Rollback", "Abort the rollout in flight, or undo to the previous revision"),
-    ("a", "abort", "Abort", "Abort the rollout: traffic back to stable"),
-    ("R", "retry", "Retry", "Retry an aborted rollout"),
-)
 
 
 def write_bindings() -> list[Binding]:
+    """Two bindings per row key (see the module docstring), from :class:`Intent`'s table."""
     bindings: list[Binding] = []
-    for key, intent, label, tooltip in WRITE_KEYS:
+    for intent in Intent.row_intents():
+        key, label, tooltip = intent.key or "", intent.label, intent.tooltip
         bindings.append(Binding(key, f"intent('{intent}')", label, tooltip=tooltip, id=intent))
         bindings.append(Binding(key, f"explain('{intent}')", label, tooltip=tooltip, show=False))
     return bindings
@@ -87,18 +82,19 @@ class LiveScreen(Screen[None]):
     # ------------------------------------------------------------------ actions
 
     def plan_for(
-        self, intent: str, *, job: Job | None = None, flag: FeatureFlag | None = None
-    ) -> object | str:
+        self, intent: Intent | str, *, job: Job | None = None, flag: FeatureFlag | None = None
+    ) -> ActionPlan | NoAction:
+        """``intent`` may come as a binding's text (``intent('promote')``)."""
         state = self.selected_state
         if state is None:
-            return "no service selected"
-        return self.cockpit.plan(state, intent, job=job, flag=flag)
+            return NoAction("no service selected")
+        return self.cockpit.plan(state, Intent(intent), job=job, flag=flag)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("intent", "explain") and isinstance(self.focused, Input):
             return False  # a key typed into a text field is never a write key
         if action == "intent":
-            return not isinstance(self.plan_for(str(parameters[0])), str)
+            return not isinstance(self.plan_for(str(parameters[0])), NoAction)
         return True
 
     def action_intent(self, intent: str) -> None:
@@ -107,5 +103,6 @@ class LiveScreen(Screen[None]):
     def action_explain(self, intent: str) -> None:
         """A dimmed write key was pressed: say why it does not apply."""
         outcome = self.plan_for(intent)
-        if isinstance(outcome, str):
-            self.notify(outcome, title=intent.replace("-", " ").capitalize(), severity="warning")
+        if isinstance(outcome, NoAction):
+            title = intent.replace("-", " ").capitalize()
+            self.notify(outcome.reason, title=title, severity="warning")

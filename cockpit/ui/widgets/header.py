@@ -51,10 +51,6 @@ class CockpitHeader(Static):
     def _tick(self) -> None:
         self._show(self._clock().strftime("%H:%M"))
 
-    def set_title(self, title: str) -> None:
-        self._title = title
-        self._show(self._clock().strftime("%H:%M"), force=True)
-
     def _show(self, clock: str, *, force: bool = False) -> None:
         if clock == self._shown and not force:
             return

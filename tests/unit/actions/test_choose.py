@@ -1,4 +1,4 @@
-"""What a key means in a given state, and how exactly the plan names its target (design.md)."""
+"""What a key means in a given state, and how exactly the plan names its target."""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""The exact writes: the Argo Rollouts plugin's patch bodies and kubectl's undo (apis.md §2.3, §3.3).
+"""The exact writes: the Argo Rollouts plugin's patch bodies and kubectl's undo.
+
+The plugin's are those of argo-rollouts ``pkg/kubectl-argo-rollouts/cmd/*/*.go``;
+kubectl's undo is ``DeploymentRollbacker`` in kubectl ``pkg/polymorphichelpers/rollback.go``.
 
 Bodies are compared as the bytes the HTTP client sends (compact JSON, keys in order)
 with the plugin's literals.

@@ -1,4 +1,7 @@
-"""The simulated Deployment controller rolls, undoes and restarts as Kubernetes does (apis.md §2)."""
+"""The simulated Deployment controller rolls, undoes and restarts as Kubernetes does.
+
+As kubernetes ``pkg/controller/deployment`` and kubectl ``pkg/polymorphichelpers`` do.
+"""
 
 from __future__ import annotations
 
@@ -50,7 +53,8 @@ class Auth:
         return next(c for c in self.deployment["status"]["conditions"] if c["type"] == kind)
 
     def rollout_status(self) -> str:
-        """``kubectl rollout status deployment/auth``, decision order of apis.md §2.2."""
+        """``kubectl rollout status deployment/auth``, in the decision order of kubectl's
+        ``DeploymentStatusViewer`` (``pkg/polymorphichelpers/rollout_status.go``)."""
         deployment = self.deployment
         status = deployment.get("status") or {}
         if deployment["metadata"]["generation"] > status.get("observedGeneration", 0):

@@ -1,7 +1,9 @@
 """The simulated Argo Rollouts controller answers the kubectl plugin's patches as Argo does.
 
-Every check is against apis.md §3 (status fields, §3.3 reactions, §3.4 phase/message
-and what ``get rollout`` shows). Time is a manual clock: pauses, readiness and
+Every check is against argo-rollouts itself: the status fields of
+``pkg/apis/rollouts/v1alpha1/types.go``, the reactions to the plugin's patches
+(``rollout/{pause,canary,bluegreen}.go``), the phase and message of
+``CalculateRolloutPhase`` and what ``get rollout`` shows (``pkg/kubectl-argo-rollouts/info``). Time is a manual clock: pauses, readiness and
 measurements happen because the test moves simulated time, never by sleeping.
 """
 

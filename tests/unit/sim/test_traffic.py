@@ -63,7 +63,7 @@ def test_promote_moves_the_success_rate_and_an_idle_version_reads_no_traffic() -
     world.advance(600, step=30)
     assert world.traffic.success_rate("checkout", NS) == pytest.approx(0.95)
     # The old stable no longer gets requests: None from the model, NaN from PromQL
-    # (its series still exist), as apis.md §4 says for "no requests in the window".
+    # (its series still exist): no requests in the window is 0/0, one "NaN" sample.
     assert world.traffic.success_rate("checkout", NS, version=stable) is None
     query = (
         f'sum(rate(http_requests_total{{service="checkout",environment="production",version="{stable}",status=~"2.."}}[5m]))'

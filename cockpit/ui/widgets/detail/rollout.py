@@ -77,18 +77,18 @@ def rollout_lines(rollout: Rollout | None, now: datetime, width: int = 60) -> li
     if rollout.steps:
         out.append(("\nSteps", "bold"))
         current = rollout.step_index if rollout.step_index is not None else -1
-        for step in rollout.steps:
-            if step.index < current:
-                out.append((f"\n  ✔ {step.index} {step.text}", "ok"))
-            elif step.index == current:
+        for each in rollout.steps:
+            if each.index < current:
+                out.append((f"\n  ✔ {each.index} {each.text}", "ok"))
+            elif each.index == current:
                 out.append(
                     (
-                        f"\n  ▶ {step.index} {step.text}  ← current",
+                        f"\n  ▶ {each.index} {each.text}  ← current",
                         "warn" if rollout.paused else "info",
                     )
                 )
             else:
-                out.append((f"\n  ○ {step.index} {step.text}", "muted"))
+                out.append((f"\n  ○ {each.index} {each.text}", "muted"))
     for run in rollout.analysis_runs:
         glyph, tone = analysis_glyph(run.phase)
         kind = f" ({run.rollout_type})" if run.rollout_type else ""

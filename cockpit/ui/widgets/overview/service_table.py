@@ -35,13 +35,11 @@ TONES = ("ok", "bad", "warn", "info", "muted", "bold")
 class ServiceTable(Widget, can_focus=True):
     """Every service × environment, rows needing attention first."""
 
-    COMPONENT_CLASSES = frozenset(
-        {
-            "service-table--heading",
-            "service-table--cursor",
-            *(f"service-table--{tone}" for tone in TONES),
-        }
-    )
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "service-table--heading",
+        "service-table--cursor",
+        *(f"service-table--{tone}" for tone in TONES),
+    }
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j,down", "cursor(1)", "Down", show=False),

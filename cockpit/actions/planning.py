@@ -1,6 +1,6 @@
 """Which action a key means in this state, described exactly: :func:`plan`. Pure.
 
-The key table of design.md:
+The key table (what ``kubectl argo rollouts`` and GitLab's environment page offer):
 
 * ``p`` (promote): a paused canary → promote one step (the plugin's rules a–d);
   blue-green with the preview ready → switch; a manual deploy job waiting → play it;
@@ -25,10 +25,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from cockpit.actions.facts import WorkloadFacts
-from cockpit.actions.plans import INTENTS, ActionPlan, NoAction
+from cockpit.actions.plans import ActionPlan
 from cockpit.actions.requests import (
     KubeTarget,
     Write,
@@ -50,6 +50,7 @@ from cockpit.actions.targets import (
     when,
 )
 from cockpit.config import EnvironmentConfig, ServiceConfig
+from cockpit.intents import Intent, NoAction
 from cockpit.model import (
     Deployment,
     EnvKey,
@@ -76,7 +77,7 @@ def is_production(name: str | None) -> bool:
 
 def plan(
     state: ServiceState,
-    intent: str,
+    intent: Intent | str,
     *,
     read_only: bool,
     job: Job | None = None,
@@ -93,12 +94,14 @@ def plan(
     until ``enrich`` binds it. ``to_revision`` (rollback only) names the revision to undo
     to, as ``kubectl argo rollouts undo --to-revision`` does.
     """
-    if intent not in INTENTS:
-        return NoAction(f"unknown action {intent!r}; one of: {', '.join(INTENTS)}")
-    if to_revision and intent != "rollback":
-        return NoAction(f"a revision can be named for a rollback only, not for {intent}")
+    try:
+        chosen = Intent(intent)
+    except ValueError:
+        return NoAction(f"unknown action {intent!r}; one of: {', '.join(Intent)}")
+    if to_revision and chosen is not Intent.ROLLBACK:
+        return NoAction(f"a revision can be named for a rollback only, not for {chosen}")
     row = _Row(state, env, service, now or datetime.now(UTC), to_revision)
-    outcome = _BUILDERS[intent](row, job, flag)
+    outcome = _BUILDERS[chosen](row, job, flag)
     if isinstance(outcome, NoAction) or not read_only:
         return outcome
     reason = f"read-only mode: cockpit will not write to {state.key}; nothing will be sent"
@@ -132,7 +135,9 @@ class _Row:
         return any(is_production(n) for n in names)
 
     def kube_target(self, rollout: Rollout) -> KubeTarget:
-        kind = "Deployment" if rollout.kind == "Deployment" else "Rollout"
+        kind: Literal["Rollout", "Deployment"] = (
+            "Deployment" if rollout.kind == "Deployment" else "Rollout"
+        )
         context = self.env.kube_context if self.env is not None else None
         return KubeTarget(context, rollout.namespace, kind, rollout.name)
 
@@ -186,14 +191,16 @@ def _lines(writes: tuple[Write, ...]) -> tuple[str, ...]:
     return tuple(w.line() for w in writes)
 
 
-def _plan(row: _Row, intent: str, operation: str, **fields: Any) -> ActionPlan:
+def _plan(row: _Row, intent: Intent | str, operation: str, **fields: Any) -> ActionPlan:
     defaults: dict[str, Any] = {
         "changes": (),
         "warnings": (),
         "severity": "normal",
         "production": row.production,
     }
-    return ActionPlan(intent=intent, key=row.key, operation=operation, **(defaults | fields))
+    return ActionPlan(
+        intent=Intent(intent), key=row.key, operation=operation, **(defaults | fields)
+    )
 
 
 # --------------------------------------------------------------------------- rollout helpers
@@ -730,11 +737,11 @@ def _retry(row: _Row, job: Job | None, flag: FeatureFlag | None) -> ActionPlan |
 
 # --------------------------------------------------------------------------- jobs and flags
 
-_JOB_VERBS: dict[str, tuple[str, str, Callable[[Job], bool]]] = {
+_JOB_VERBS: dict[Intent, tuple[str, str, Callable[[Job], bool]]] = {
     # intent: (action, past tense, allowed)
-    "job-retry": ("retry", "retried", lambda j: j.retryable),
-    "job-play": ("play", "played", lambda j: j.playable),
-    "job-cancel": ("cancel", "canceled", lambda j: j.cancelable),
+    Intent.JOB_RETRY: ("retry", "retried", lambda j: j.retryable),
+    Intent.JOB_PLAY: ("play", "played", lambda j: j.playable),
+    Intent.JOB_CANCEL: ("cancel", "canceled", lambda j: j.cancelable),
 }
 _JOB_SUMMARIES = {
     "retry": "GitLab creates a new {name} job (a new id) for the same commit and runs it.",
@@ -743,7 +750,7 @@ _JOB_SUMMARIES = {
 }
 
 
-def _job(intent: str) -> Callable[[_Row, Job | None, FeatureFlag | None], ActionPlan | NoAction]:
+def _job(intent: Intent) -> Callable[[_Row, Job | None, FeatureFlag | None], ActionPlan | NoAction]:
     action, past, allowed = _JOB_VERBS[intent]
 
     def build(row: _Row, job: Job | None, flag: FeatureFlag | None) -> ActionPlan | NoAction:
@@ -812,16 +819,17 @@ def _flag_toggle(row: _Row, job: Job | None, flag: FeatureFlag | None) -> Action
     )
 
 
-_BUILDERS: dict[str, Callable[[_Row, Job | None, FeatureFlag | None], ActionPlan | NoAction]] = {
-    "promote": _promote,
-    "promote-full": _promote_full,
-    "rollback": _rollback,
-    "abort": _abort_intent,
-    "retry": _retry,
-    "job-retry": _job("job-retry"),
-    "job-play": _job("job-play"),
-    "job-cancel": _job("job-cancel"),
-    "flag-toggle": _flag_toggle,
+#: What builds the plan for each intent (every intent has one).
+_BUILDERS: dict[Intent, Callable[[_Row, Job | None, FeatureFlag | None], ActionPlan | NoAction]] = {
+    Intent.PROMOTE: _promote,
+    Intent.PROMOTE_FULL: _promote_full,
+    Intent.ROLLBACK: _rollback,
+    Intent.ABORT: _abort_intent,
+    Intent.RETRY: _retry,
+    Intent.JOB_RETRY: _job(Intent.JOB_RETRY),
+    Intent.JOB_PLAY: _job(Intent.JOB_PLAY),
+    Intent.JOB_CANCEL: _job(Intent.JOB_CANCEL),
+    Intent.FLAG_TOGGLE: _flag_toggle,
 }
 
 __all__ = ["is_production", "plan"]

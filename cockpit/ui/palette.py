@@ -12,14 +12,11 @@ from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from cockpit.intents import Intent, NoAction
 from cockpit.model import EnvKey
-from cockpit.ui.action_port import INTENTS
 
 if TYPE_CHECKING:
     from cockpit.ui.app import CockpitApp
-
-#: The intents that act on a whole row (job and flag intents need a job or a flag).
-ROW_INTENTS = ("promote", "promote-full", "rollback", "abort", "retry")
 
 
 class CockpitCommands(Provider):
@@ -31,12 +28,12 @@ class CockpitCommands(Provider):
         commands: list[tuple[str, object, str]] = []
         screen = self.screen
         if isinstance(screen, LiveScreen) and (state := screen.selected_state) is not None:
-            for intent in ROW_INTENTS:
+            for intent in Intent.row_intents():
                 outcome = app.plan(state, intent)
-                if not isinstance(outcome, str):
+                if not isinstance(outcome, NoAction):
                     commands.append(
                         (
-                            f"{INTENTS[intent]} {state.key}",
+                            f"{intent.palette_name} {state.key}",
                             partial(app.request_action, outcome),
                             getattr(outcome, "summary", ""),
                         )

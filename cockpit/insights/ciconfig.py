@@ -20,7 +20,7 @@ dataclasses, with what GitLab itself would resolve resolved the same way:
 When a job runs is a question about a pipeline: :class:`PipelineContext` describes one (a
 push to the default branch, a merge request, a tag …) and :meth:`CiConfig.trigger` answers
 with the outcomes GitLab could reach for it (``auto``, ``manual``, ``never``), evaluating
-``workflow:rules``, ``rules`` and ``only``/``except`` with :mod:`cockpit.ciexpr`.
+``workflow:rules``, ``rules`` and ``only``/``except`` with :mod:`cockpit.insights.ciexpr`.
 
 Invalid YAML raises ``ValueError`` naming the line and column. Pure functions; no I/O.
 """
@@ -34,7 +34,7 @@ from typing import Any
 
 import yaml
 
-from cockpit.ciexpr import Truth, evaluate
+from cockpit.insights.ciexpr import Truth, evaluate
 
 #: GitLab's stages when a file declares none (``.pre`` and ``.post`` always exist).
 DEFAULT_STAGES = (".pre", "build", "test", "deploy", ".post")
@@ -511,7 +511,7 @@ class Reference:
 _SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _Loader(_SafeLoader):  # type: ignore[valid-type,misc]
+class _Loader(_SafeLoader):
     """Safe YAML with GitLab's ``!reference`` and a no-crash rule for other tags."""
 
 
@@ -527,7 +527,7 @@ def _construct_untagged(loader: yaml.SafeLoader, _suffix: str, node: yaml.Node) 
         return loader.construct_mapping(node, deep=True)
     if isinstance(node, yaml.SequenceNode):
         return loader.construct_sequence(node, deep=True)
-    return loader.construct_scalar(node)  # type: ignore[arg-type]
+    return loader.construct_scalar(node)
 
 
 _Loader.add_constructor("!reference", _construct_reference)
