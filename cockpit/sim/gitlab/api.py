@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlencode
 
 from aiohttp import web
 
+from cockpit.sim.clock import gitlab_time
 from cockpit.sim.faults import FaultSet, fault_middleware
 from cockpit.sim.gitlab import ci, entities, finders, trace
 from cockpit.sim.gitlab.finders import BadRequest
@@ -55,6 +56,10 @@ def not_found(what: str) -> ApiError:
 class Caller:
     user: Person
     can_write: bool
+    #: The token's scopes (docs.gitlab.com/user/profile/personal_access_tokens/#personal-access-token-scopes).
+    scopes: tuple[str, ...] = ("api",)
+    token_id: int = 1
+    token_name: str = "cockpit"
 
 
 @dataclass
@@ -142,6 +147,25 @@ async def version(call: Call) -> web.StreamResponse:
 
 async def current_user(call: Call) -> web.StreamResponse:
     return _json(entities.current_user(call.caller.user, call.base))
+
+
+async def token_self(call: Call) -> web.StreamResponse:
+    """``GET /personal_access_tokens/self``: the token of the request itself
+    (docs.gitlab.com/api/personal_access_tokens/#get-details-on-a-personal-access-token)."""
+    return _json(
+        {
+            "id": call.caller.token_id,
+            "name": call.caller.token_name,
+            "revoked": False,
+            "created_at": "2026-01-05T09:00:00.000Z",
+            "description": "",
+            "scopes": list(call.caller.scopes),
+            "user_id": call.caller.user.id,
+            "last_used_at": gitlab_time(call.now),
+            "active": True,
+            "expires_at": "2027-01-05",
+        }
+    )
 
 
 async def list_projects(call: Call) -> web.StreamResponse:
@@ -529,6 +553,7 @@ P = "{project}"
 ROUTES: list[tuple[str, tuple[str, ...], Handler]] = [
     ("GET", ("version",), version),
     ("GET", ("user",), current_user),
+    ("GET", ("personal_access_tokens", "self"), token_self),
     ("GET", ("projects",), list_projects),
     ("GET", ("projects", P), get_project),
     ("GET", ("projects", P, "pipelines"), list_pipelines),
@@ -600,7 +625,15 @@ def _caller(request: web.Request, tokens: Tokens) -> Caller | None:
     if token == tokens.gitlab:
         return Caller(Person(1, *tokens.gitlab_user), can_write=True)
     if token == tokens.gitlab_read_only:
-        return Caller(Person(2, *tokens.gitlab_read_only_user), can_write=False)
+        return Caller(Person(2, *tokens.gitlab_read_only_user), can_write=False, token_id=2)
+    if token == tokens.gitlab_read_api:
+        return Caller(
+            Person(1, *tokens.gitlab_user),
+            can_write=True,
+            scopes=("read_api",),
+            token_id=3,
+            token_name="cockpit-read",
+        )
     return None
 
 
@@ -642,11 +675,20 @@ def create_app(world: World, faults: FaultSet, tokens: Tokens) -> web.Applicatio
         caller = _caller(request, tokens)
         if caller is None:
             return _json({"message": "401 Unauthorized"}, 401)
-        if (
-            request.method not in ("GET", "HEAD")
-            and not caller.can_write
-            and handler not in HARMLESS_POSTS
-        ):
+        writes = request.method not in ("GET", "HEAD") and handler not in HARMLESS_POSTS
+        if writes and "api" not in caller.scopes:
+            # GitLab's answer to a token without the scope a request needs
+            # (lib/api/api_guard.rb, Gitlab::Auth::InsufficientScopeError).
+            return _json(
+                {
+                    "error": "insufficient_scope",
+                    "error_description": "The request requires higher privileges than "
+                    "provided by the access token.",
+                    "scope": "api",
+                },
+                403,
+            )
+        if writes and not caller.can_write:
             return _json({"message": "403 Forbidden"}, 403)
         call = Call(request, caller, params, state, world)
         try:
