@@ -212,6 +212,11 @@ def _add_audit_args(parser: argparse.ArgumentParser) -> None:
     _add_command_config(parser)
 
 
+def _add_doctor_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a checklist")
+    _add_command_config(parser)
+
+
 @dataclass(frozen=True)
 class Command:
     name: str
@@ -271,6 +276,13 @@ COMMANDS: tuple[Command, ...] = (
         "abort the rollout in flight: traffic back to the stable version at once",
         _action_args(full=False),
         "cockpit.commands.actions:abort",
+    ),
+    Command(
+        "doctor",
+        "check that GitLab, Kubernetes and Prometheus let cockpit do its work; the fix of each "
+        "failing check (exit 1 if any fails)",
+        _add_doctor_args,
+        "cockpit.commands.doctor:run",
     ),
     Command(
         "audit",
