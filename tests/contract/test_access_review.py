@@ -81,6 +81,15 @@ async def test_kubernetes_client_access_review(kube: RunningKube) -> None:
 
 
 @pytest.fixture
+async def kube_sim_dir(tmp_path: Path) -> AsyncIterator[Path]:
+    """The whole simulated world's state directory (its kubeconfig, cockpit.toml)."""
+    from cockpit.sim.server import simulate
+
+    async with simulate("demo", state_dir=tmp_path / "sim"):
+        yield tmp_path / "sim"
+
+
+@pytest.fixture
 async def gitlab_sim() -> AsyncIterator[ServedGitLab]:
     async with serve_gitlab(FakeWorld("demo")) as served:
         yield served
@@ -114,3 +123,61 @@ async def test_a_read_api_token_reads_and_its_writes_are_refused(gitlab_sim: Ser
     path, code, message = await asyncio.to_thread(attempt)
     assert path == "shop/checkout"
     assert code == 403 and "insufficient_scope" in message
+
+
+async def test_python_gitlab_lists_a_groups_projects_with_subgroups(
+    gitlab_sim: ServedGitLab,
+) -> None:
+    def paths() -> list[str]:
+        gl = gitlab.Gitlab(
+            gitlab_sim.url, private_token=gitlab_sim.tokens.gitlab, retry_transient_errors=False
+        )
+        group = gl.groups.get("shop")
+        assert group.full_path == "shop"
+        return [
+            p.path_with_namespace
+            for p in group.projects.list(include_subgroups=True, get_all=True, per_page=5)
+        ]
+
+    found = await asyncio.to_thread(paths)
+    assert len(found) == 12 and "shop/checkout" in found
+
+
+async def test_kubectl_sees_gitlabs_deploy_board_annotations_on_most_workloads(
+    kube_sim_dir: Path,
+) -> None:
+    import json
+    import subprocess
+
+    def annotations(kind: str) -> dict[str, dict[str, str]]:
+        done = subprocess.run(
+            [
+                "kubectl",
+                "--kubeconfig",
+                str(kube_sim_dir / "kubeconfig"),
+                "get",
+                kind,
+                "-A",
+                "-o",
+                "json",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        return {
+            f"{o['metadata']['namespace']}/{o['metadata']['name']}": o["metadata"].get(
+                "annotations", {}
+            )
+            for o in json.loads(done.stdout)["items"]
+        }
+
+    found = {
+        **await asyncio.to_thread(annotations, "rollouts.argoproj.io"),
+        **await asyncio.to_thread(annotations, "deployments.apps"),
+    }
+    assert found["production/checkout"]["app.gitlab.com/app"] == "shop-checkout"
+    assert found["staging/checkout"]["app.gitlab.com/env"] == "staging"
+    assert found["production/auth"]["app.gitlab.com/app"] == "shop-auth"
+    assert "app.gitlab.com/app" not in found["production/reviews"]

@@ -183,6 +183,58 @@ async def list_projects(call: Call) -> web.StreamResponse:
     return call.paged(projects, lambda p: entities.project(p, call.base))
 
 
+#: The id of the simulated world's (single) group, as project entities name it.
+GROUP_ID = 10
+
+
+def _group_path(call: Call) -> str:
+    """The group's full path: given as such, or by its id (the first group's is GROUP_ID)."""
+    group = call.params["group"]
+    if group.isdigit():
+        groups = sorted({p.path.split("/", 1)[0] for p in call.state.projects})
+        index = int(group) - GROUP_ID
+        return groups[index] if 0 <= index < len(groups) else ""
+    return group
+
+
+def _group_projects(call: Call, subgroups: bool) -> list[Project]:
+    """Projects of the group named by id or full path; 404 when there is no such group."""
+    group = _group_path(call)
+    inside = [p for p in call.state.projects if p.path.startswith(group + "/")]
+    if not inside:
+        raise ApiError(404, {"message": "404 Group Not Found"})
+    if not subgroups:
+        inside = [p for p in inside if "/" not in p.path[len(group) + 1 :]]
+    return inside
+
+
+async def get_group(call: Call) -> web.StreamResponse:
+    """``GET /groups/:id`` (docs.gitlab.com/api/groups/#get-a-single-group), the basics."""
+    _group_projects(call, True)
+    path = _group_path(call)
+    groups = sorted({p.path.split("/", 1)[0] for p in call.state.projects})
+    return _json(
+        {
+            "id": GROUP_ID + groups.index(path.split("/", 1)[0]),
+            "name": path.rsplit("/", 1)[-1],
+            "path": path.rsplit("/", 1)[-1],
+            "full_path": path,
+            "full_name": path.replace("/", " / "),
+            "parent_id": None,
+            "visibility": "internal",
+            "web_url": f"{call.base}/groups/{path}",
+        }
+    )
+
+
+async def group_projects(call: Call) -> web.StreamResponse:
+    """``GET /groups/:id/projects?include_subgroups=`` (docs.gitlab.com/api/groups/
+    #list-projects): the group's projects, with its subgroups' when asked; by path."""
+    subgroups = (call.query.get("include_subgroups") or "").lower() in ("true", "1")
+    projects = sorted(_group_projects(call, subgroups), key=lambda p: (p.path, p.id))
+    return call.paged(projects, lambda p: entities.project(p, call.base))
+
+
 async def get_project(call: Call) -> web.StreamResponse:
     return _json(entities.project(call.project, call.base))
 
@@ -555,6 +607,8 @@ ROUTES: list[tuple[str, tuple[str, ...], Handler]] = [
     ("GET", ("user",), current_user),
     ("GET", ("personal_access_tokens", "self"), token_self),
     ("GET", ("projects",), list_projects),
+    ("GET", ("groups", "{group}"), get_group),
+    ("GET", ("groups", "{group}", "projects"), group_projects),
     ("GET", ("projects", P), get_project),
     ("GET", ("projects", P, "pipelines"), list_pipelines),
     ("GET", ("projects", P, "pipelines", "latest"), latest_pipeline),
