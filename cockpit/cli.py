@@ -278,6 +278,13 @@ COMMANDS: tuple[Command, ...] = (
         "cockpit.commands.actions:abort",
     ),
     Command(
+        "init",
+        "discover a GitLab group's services, their workloads and queries, and write a "
+        "configuration (--dry-run prints it)",
+        lambda parser: _resolve_arguments("cockpit.commands.init:add_arguments")(parser),
+        "cockpit.commands.init:run",
+    ),
+    Command(
         "doctor",
         "check that GitLab, Kubernetes and Prometheus let cockpit do its work; the fix of each "
         "failing check (exit 1 if any fails)",
@@ -309,6 +316,11 @@ def build_parser() -> argparse.ArgumentParser:
         command_parser.set_defaults(handler=command.handler)
     parser.set_defaults(handler="cockpit.ui.run:run")
     return parser
+
+
+def _resolve_arguments(path: str) -> Callable[[argparse.ArgumentParser], None]:
+    module_name, _, function = path.partition(":")
+    return getattr(importlib.import_module(module_name), function)
 
 
 def _resolve(handler: str) -> Callable[[argparse.Namespace], int]:
