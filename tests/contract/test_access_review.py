@@ -21,6 +21,7 @@ from lightkube import AsyncClient, KubeConfig
 from lightkube.models.authorization_v1 import ResourceAttributes, SelfSubjectAccessReviewSpec
 from lightkube.resources.authorization_v1 import SelfSubjectAccessReview
 
+from cockpit.sim.tokens import Tokens
 from tests.contract.gitlab_sim import ServedGitLab, serve_gitlab
 from tests.contract.kube_world import RunningKube, serve_kube_world
 from tests.fake_world import FakeWorld
@@ -181,3 +182,31 @@ async def test_kubectl_sees_gitlabs_deploy_board_annotations_on_most_workloads(
     assert found["staging/checkout"]["app.gitlab.com/env"] == "staging"
     assert found["production/auth"]["app.gitlab.com/app"] == "shop-auth"
     assert "app.gitlab.com/app" not in found["production/reviews"]
+
+
+async def test_kubectl_auth_can_i_posts_protobuf_and_reads_the_answer(
+    kube_sim_dir: Path, tmp_path: Path
+) -> None:
+    import json
+    import subprocess
+
+    admin = kube_sim_dir / "kubeconfig"
+    viewer = tmp_path / "viewer"
+    document = json.loads(admin.read_text())
+    document["users"][0]["user"]["token"] = Tokens().kube_read_only
+    viewer.write_text(json.dumps(document))
+
+    def can_i(kubeconfig: Path, *what: str) -> str:
+        done = subprocess.run(
+            ["kubectl", "--kubeconfig", str(kubeconfig), "auth", "can-i", *what],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        return done.stdout.strip()
+
+    status = ("patch", "rollouts.argoproj.io/status", "-n", "staging")
+    assert await asyncio.to_thread(can_i, admin, *status) == "yes"
+    assert await asyncio.to_thread(can_i, viewer, *status) == "no"
+    watch = ("watch", "rollouts.argoproj.io", "-n", "staging")
+    assert await asyncio.to_thread(can_i, viewer, *watch) == "yes"
