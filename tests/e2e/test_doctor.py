@@ -144,3 +144,20 @@ def test_doctor_unreachable_gitlab_is_one_failing_line_with_a_fix(
     assert done.returncode == 1
     gitlab = [line for line in done.stdout.splitlines() if " gitlab " in line]
     assert len(gitlab) == 1 and gitlab[0].startswith("FAIL") and "cannot connect" in gitlab[0]
+
+
+def test_doctor_names_an_untrusted_certificate_and_a_refused_token(
+    world: tuple[Simulator, Path], tmp_path: Path
+) -> None:
+    sim, directory = world
+    assert sim.urls is not None
+    untrusted = kubeconfig(sim.urls.kube, sim.tokens.kube)  # no certificate authority
+    config = variant(directory, tmp_path, gitlab_token="glpat-not-a-real-one", kube=untrusted)
+    done = cockpit("doctor", "--config", str(config))
+    assert done.returncode == 1
+    failing = [line for line in done.stdout.splitlines() if line.startswith("FAIL")]
+    assert len(failing) == 2, done.stdout
+    assert "the token was refused (401)" in failing[0]
+    assert "TLS: the server's certificate is not trusted" in failing[1]
+    assert "fix: set certificate-authority(-data) of context cockpit-sim's cluster" in done.stdout
+    assert "glpat-not-a-real-one" not in done.stdout + done.stderr
