@@ -679,6 +679,14 @@ class _Validator:
                 '[[service.environment]] name = "production"',
             )
         contexts = _KubeContexts(kubernetes, self.environ)
+        # A context named in [defaults] is checked there, so a mistake names that key.
+        layers = [("defaults.environment", defaults.environment)] + [
+            (f"defaults.environment.{shown(n, 40)}", t) for n, t in defaults.by_name.items()
+        ]
+        for where, layer in layers:
+            named = layer.get("kube_context")
+            if isinstance(named, str) and not _PLACEHOLDER.search(named):
+                contexts.check(named, self, f"{where}.kube_context", "all services")
         services: list[ServiceConfig] = []
         seen: dict[str, int] = {}
         for index, entry in enumerate(entries):

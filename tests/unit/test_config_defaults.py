@@ -200,3 +200,16 @@ def test_a_service_without_project_or_environments_says_how(tmp_path: Path) -> N
     assert "service[0].gitlab_project" in message
     message = error(tmp_path, BASE + '[[service]]\nname = "a"\ngitlab_project = "g/a"\n')
     assert "service[0].environment" in message and "environments = [...]" in message
+
+
+def test_an_unknown_context_in_defaults_is_named_there(tmp_path: Path) -> None:
+    (tmp_path / "kubeconfig").write_text(statedir.kubeconfig("http://127.0.0.1:1", "kube-t"))
+    text = (
+        BASE
+        + '[kubernetes]\nkubeconfig = "kubeconfig"\n'
+        + '[defaults.environment]\nkube_context = "cockpit-sin"\n'
+        + '[[service]]\nname = "a"\ngitlab_project = "g/a"\nenvironments = ["production"]\n'
+    )
+    message = error(tmp_path, text)
+    assert "defaults.environment.kube_context" in message
+    assert 'kube_context = "cockpit-sim"' in message
