@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from cockpit.discovery import GitLabEnvironment, Workload, match, slug
+from pathlib import Path
+
+from cockpit import config
+from cockpit.discovery import Connections, GitLabEnvironment, Match, Workload, match, render, slug
+from cockpit.sim.statedir import kubeconfig
 
 PROD = GitLabEnvironment("shop/checkout", "production", "production", None)
 
@@ -51,3 +55,53 @@ def test_two_candidates_are_ambiguous_and_listed() -> None:
     found = match(PROD, [w("production", "checkout", "eu"), w("production", "checkout", "us")])
     assert found.outcome == "ambiguous" and len(found.candidates) == 2
     assert found.how.startswith("2 workloads match")
+
+
+def test_the_written_file_loads_with_overrides_and_lists_what_it_left_out(tmp_path: Path) -> None:
+
+    (tmp_path / "kubeconfig").write_text(kubeconfig("http://127.0.0.1:1", "t"))
+    envs = {
+        (p, e): GitLabEnvironment(p, e, e)
+        for p in ("shop/checkout", "shop/ledger", "shop/legacy")
+        for e in ("staging", "production")
+    }
+    matches = [
+        Match(envs["shop/checkout", "staging"], "matched", w("staging", "checkout", "cockpit-sim")),
+        Match(
+            envs["shop/checkout", "production"],
+            "matched",
+            w("production", "checkout", "cockpit-sim"),
+        ),
+        Match(
+            envs["shop/ledger", "production"],
+            "matched",
+            Workload("cockpit-sim", "money", "Deployment", "ledger-api"),
+        ),
+        Match(envs["shop/legacy", "production"], "unmatched", how="nothing named legacy"),
+    ]
+    text = render(
+        Connections(
+            "https://gitlab.example.com", "GITLAB_TOKEN", str(tmp_path / "kubeconfig"), None
+        ),
+        "shop",
+        matches,
+        ["shop/checkout", "shop/ledger", "shop/legacy"],
+        None,
+        None,
+    )
+    loaded = config.parse(text, tmp_path / "cockpit.toml", environ={"GITLAB_TOKEN": "x"})
+    assert [s.name for s in loaded.services] == ["checkout", "ledger"]
+    (ledger,) = loaded.service("ledger").environments
+    assert (ledger.name, ledger.namespace, ledger.workload_kind, ledger.workload_name) == (
+        "production",
+        "money",
+        "Deployment",
+        "ledger-api",
+    )
+    staging = loaded.service("checkout").environment("staging")
+    assert (staging.namespace, staging.workload_name, staging.kube_context) == (
+        "staging",
+        "checkout",
+        "cockpit-sim",
+    )
+    assert "#   shop/legacy production: nothing named legacy" in text
