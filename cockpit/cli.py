@@ -212,6 +212,41 @@ def _add_audit_args(parser: argparse.ArgumentParser) -> None:
     _add_command_config(parser)
 
 
+def _add_init_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--group", required=True, metavar="GROUP", help="GitLab group (full path)")
+    parser.add_argument(
+        "--gitlab-url", metavar="URL", help="GitLab's address (default: $GITLAB_URL)"
+    )
+    parser.add_argument(
+        "--token-env",
+        default="GITLAB_TOKEN",
+        metavar="NAME",
+        help="the environment variable holding the GitLab token (default: GITLAB_TOKEN)",
+    )
+    parser.add_argument(
+        "--kubeconfig", metavar="FILE", help="kubeconfig (default: $KUBECONFIG, ~/.kube/config)"
+    )
+    parser.add_argument(
+        "--context",
+        action="append",
+        metavar="NAME",
+        help="only this kube context (repeat for more; default: all of the kubeconfig's)",
+    )
+    parser.add_argument(
+        "--prometheus-url", metavar="URL", help="Prometheus' address (default: $PROMETHEUS_URL)"
+    )
+    parser.add_argument(
+        "--output",
+        default="cockpit.toml",
+        metavar="FILE",
+        help="where to write the configuration (default: ./cockpit.toml)",
+    )
+    parser.add_argument("--force", action="store_true", help="overwrite an existing file")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="print the configuration instead of writing it"
+    )
+
+
 def _add_doctor_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of a checklist")
     _add_command_config(parser)
@@ -281,7 +316,7 @@ COMMANDS: tuple[Command, ...] = (
         "init",
         "discover a GitLab group's services, their workloads and queries, and write a "
         "configuration (--dry-run prints it)",
-        lambda parser: _resolve_arguments("cockpit.commands.init:add_arguments")(parser),
+        _add_init_args,
         "cockpit.commands.init:run",
     ),
     Command(
@@ -316,11 +351,6 @@ def build_parser() -> argparse.ArgumentParser:
         command_parser.set_defaults(handler=command.handler)
     parser.set_defaults(handler="cockpit.ui.run:run")
     return parser
-
-
-def _resolve_arguments(path: str) -> Callable[[argparse.ArgumentParser], None]:
-    module_name, _, function = path.partition(":")
-    return getattr(importlib.import_module(module_name), function)
 
 
 def _resolve(handler: str) -> Callable[[argparse.Namespace], int]:

@@ -35,42 +35,6 @@ from cockpit.errors import CommandFailed, UsageError
 from cockpit.redact import shown
 from cockpit.sources.errors import scrub
 
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--group", required=True, metavar="GROUP", help="GitLab group (full path)")
-    parser.add_argument(
-        "--gitlab-url", metavar="URL", help="GitLab's address (default: $GITLAB_URL)"
-    )
-    parser.add_argument(
-        "--token-env",
-        default=config_file.DEFAULT_TOKEN_ENV,
-        metavar="NAME",
-        help="the environment variable holding the GitLab token (default: GITLAB_TOKEN)",
-    )
-    parser.add_argument(
-        "--kubeconfig", metavar="FILE", help="kubeconfig (default: $KUBECONFIG, ~/.kube/config)"
-    )
-    parser.add_argument(
-        "--context",
-        action="append",
-        metavar="NAME",
-        help="only this kube context (repeat for more; default: all of the kubeconfig's)",
-    )
-    parser.add_argument(
-        "--prometheus-url", metavar="URL", help="Prometheus' address (default: $PROMETHEUS_URL)"
-    )
-    parser.add_argument(
-        "--output",
-        default="cockpit.toml",
-        metavar="FILE",
-        help="where to write the configuration (default: ./cockpit.toml)",
-    )
-    parser.add_argument("--force", action="store_true", help="overwrite an existing file")
-    parser.add_argument(
-        "--dry-run", action="store_true", help="print the configuration instead of writing it"
-    )
-
-
 # --------------------------------------------------------------------------- GitLab
 
 
