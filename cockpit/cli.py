@@ -215,6 +215,46 @@ def _add_audit_args(parser: argparse.ArgumentParser) -> None:
     _add_command_config(parser)
 
 
+def _add_init_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--group", required=True, metavar="GROUP", help="GitLab group (full path)")
+    parser.add_argument(
+        "--gitlab-url", metavar="URL", help="GitLab's address (default: $GITLAB_URL)"
+    )
+    parser.add_argument(
+        "--token-env",
+        default="GITLAB_TOKEN",
+        metavar="NAME",
+        help="the environment variable holding the GitLab token (default: GITLAB_TOKEN)",
+    )
+    parser.add_argument(
+        "--kubeconfig", metavar="FILE", help="kubeconfig (default: $KUBECONFIG, ~/.kube/config)"
+    )
+    parser.add_argument(
+        "--context",
+        action="append",
+        metavar="NAME",
+        help="only this kube context (repeat for more; default: all of the kubeconfig's)",
+    )
+    parser.add_argument(
+        "--prometheus-url", metavar="URL", help="Prometheus' address (default: $PROMETHEUS_URL)"
+    )
+    parser.add_argument(
+        "--output",
+        default="cockpit.toml",
+        metavar="FILE",
+        help="where to write the configuration (default: ./cockpit.toml)",
+    )
+    parser.add_argument("--force", action="store_true", help="overwrite an existing file")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="print the configuration instead of writing it"
+    )
+
+
+def _add_doctor_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a checklist")
+    _add_command_config(parser)
+
+
 @dataclass(frozen=True)
 class Command:
     name: str
@@ -274,6 +314,20 @@ COMMANDS: tuple[Command, ...] = (
         "abort the rollout in flight: traffic back to the stable version at once",
         _action_args(full=False),
         "cockpit.commands.actions:abort",
+    ),
+    Command(
+        "init",
+        "discover a GitLab group's services, their workloads and queries, and write a "
+        "configuration (--dry-run prints it)",
+        _add_init_args,
+        "cockpit.commands.init:run",
+    ),
+    Command(
+        "doctor",
+        "check that GitLab, Kubernetes and Prometheus let cockpit do its work; the fix of each "
+        "failing check (exit 1 if any fails)",
+        _add_doctor_args,
+        "cockpit.commands.doctor:run",
     ),
     Command(
         "audit",

@@ -299,7 +299,16 @@ def _decoded(data: bytes, path: Path) -> str:
 
 # --------------------------------------------------------------------------- validation
 
-_TOP_KEYS = ("read_only", "audit_log", "gitlab", "kubernetes", "prometheus", "poll", "service")
+_TOP_KEYS = (
+    "read_only",
+    "audit_log",
+    "gitlab",
+    "kubernetes",
+    "prometheus",
+    "poll",
+    "defaults",
+    "service",
+)
 _GITLAB_KEYS = ("url", "token_env", "token_file", "timeout")
 _KUBERNETES_KEYS = ("kubeconfig",)
 _PROMETHEUS_KEYS = ("url", "timeout")
@@ -319,6 +328,13 @@ _ENV_KEYS = (
     "auto_abort",
     "guard_samples",
 )
+#: Environment keys a service (for all its environments) or [defaults.environment] may set.
+_SHARED_ENV_KEYS = tuple(k for k in _ENV_KEYS if k != "name")
+#: Keys of [defaults]: what every service inherits unless it says otherwise.
+_DEFAULTS_KEYS = ("gitlab_project", "ref", "migration_paths", "environments", "environment")
+_SERVICE_ALL_KEYS = (*_SERVICE_KEYS, "environments", *_SHARED_ENV_KEYS)
+#: The placeholders a string of an environment may use, filled in for each environment.
+_PLACEHOLDER = re.compile(r"\{(service|environment|namespace|rollout)\}")
 
 #: A POSIX environment variable name (IEEE Std 1003.1, 8.1), short enough to print.
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
@@ -596,9 +612,55 @@ class _Validator:
         }
         return PollConfig(**values)
 
+    def defaults(self, raw: Mapping[str, Any]) -> _Defaults:
+        """``[defaults]``: what services inherit (see README, "Short configurations")."""
+        table = self.table(raw, "defaults", "")
+        if table is None:
+            return _Defaults()
+        self.check_keys(table, _DEFAULTS_KEYS, "defaults")
+        project = self.value(table, "gitlab_project", str, "defaults", example="shop/{service}")
+        ref = self.value(table, "ref", str, "defaults", example="main")
+        migration_paths = (
+            self.migration_paths(table, "defaults", "") if "migration_paths" in table else None
+        )
+        environments = self.environment_names(table, "defaults", "")
+        env_table = self.table(table, "environment", "defaults") or {}
+        common = {k: v for k, v in env_table.items() if not isinstance(v, dict)}
+        self.env_layer(common, "defaults.environment", "all services")
+        by_name: dict[str, Mapping[str, Any]] = {}
+        for env_name, layer in env_table.items():
+            if isinstance(layer, dict):
+                prefix = f"defaults.environment.{shown(env_name, 40)}"
+                self.env_layer(layer, prefix, f"all services, environment {quoted(env_name, 40)}")
+                by_name[env_name] = layer
+        return _Defaults(project, ref, migration_paths, environments, common, by_name)
+
+    def environment_names(
+        self, table: Mapping[str, Any], prefix: str, context: str
+    ) -> tuple[str, ...] | None:
+        if "environments" not in table:
+            return None
+        value = table["environments"]
+        ok = isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value)
+        if not ok or not value or len(set(value)) != len(value):
+            raise self.fail(
+                _dotted(prefix, "environments"),
+                f"must be a list of distinct environment names, got {_describe(value)}",
+                'environments = ["staging", "production"]',
+                context,
+            )
+        return tuple(value)
+
+    def env_layer(self, table: Mapping[str, Any], prefix: str, context: str) -> None:
+        """Check the environment keys one level sets (their types and bounds), before merging."""
+        self.check_keys(table, _SHARED_ENV_KEYS, prefix)
+        probe = {k: v for k, v in table.items() if k in _SHARED_ENV_KEYS}
+        self.environment({"name": "-", **probe}, prefix, context, None, context=context)
+
     def services(
         self, raw: Mapping[str, Any], kubernetes: KubernetesConfig
     ) -> tuple[ServiceConfig, ...]:
+        defaults = self.defaults(raw)
         entries = raw.get("service", [])
         if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
             raise self.fail(
@@ -614,10 +676,18 @@ class _Validator:
                 '[[service.environment]] name = "production"',
             )
         contexts = _KubeContexts(kubernetes, self.environ)
+        # A context named in [defaults] is checked there, so a mistake names that key.
+        layers = [("defaults.environment", defaults.environment)] + [
+            (f"defaults.environment.{shown(n, 40)}", t) for n, t in defaults.by_name.items()
+        ]
+        for where, layer in layers:
+            named = layer.get("kube_context")
+            if isinstance(named, str) and not _PLACEHOLDER.search(named):
+                contexts.check(named, self, f"{where}.kube_context", "all services")
         services: list[ServiceConfig] = []
         seen: dict[str, int] = {}
         for index, entry in enumerate(entries):
-            service = self.service(entry, f"service[{index}]", contexts)
+            service = self.service(entry, f"service[{index}]", contexts, defaults)
             if service.name in seen:
                 raise self.fail(
                     f"service[{index}].name",
@@ -630,9 +700,14 @@ class _Validator:
         return tuple(services)
 
     def service(
-        self, table: Mapping[str, Any], prefix: str, contexts: _KubeContexts
+        self,
+        table: Mapping[str, Any],
+        prefix: str,
+        contexts: _KubeContexts,
+        defaults: _Defaults | None = None,
     ) -> ServiceConfig:
-        self.check_keys(table, _SERVICE_KEYS, prefix)
+        defaults = defaults or _Defaults()
+        self.check_keys(table, _SERVICE_ALL_KEYS, prefix)
         name = self.value(table, "name", str, prefix, required=True, example="checkout")
         context = f"service {quoted(name, 40)}"
         project = self.value(
@@ -640,42 +715,76 @@ class _Validator:
             "gitlab_project",
             str,
             prefix,
-            required=True,
+            required=defaults.gitlab_project is None,
             example="shop/checkout",
             context=context,
         )
-        ref = self.value(table, "ref", str, prefix, default="main", example="main", context=context)
-        migration_paths = self.migration_paths(table, prefix, context)
-        environments = table.get("environment", [])
-        if not isinstance(environments, list) or not all(isinstance(e, dict) for e in environments):
+        if project is None:
+            project = _fill(defaults.gitlab_project or "", {"service": name})
+        ref = self.value(
+            table,
+            "ref",
+            str,
+            prefix,
+            default=defaults.ref or "main",
+            example="main",
+            context=context,
+        )
+        if "migration_paths" in table or defaults.migration_paths is None:
+            migration_paths = self.migration_paths(table, prefix, context)
+        else:
+            migration_paths = defaults.migration_paths
+        own = {k: v for k, v in table.items() if k in _SHARED_ENV_KEYS}
+        self.env_layer(own, prefix, context)
+        listed = self.environment_names(table, prefix, context)
+        if listed is None:
+            listed = defaults.environments or ()
+        blocks = table.get("environment", [])
+        if not isinstance(blocks, list) or not all(isinstance(e, dict) for e in blocks):
             raise self.fail(
                 f"{prefix}.environment",
                 "must be an array of tables, written [[service.environment]]",
                 '[[service.environment]] then name = "production" on the next line',
                 context,
             )
-        if not environments:
+        by_name: dict[str, tuple[str, Mapping[str, Any]]] = {}
+        for index, block in enumerate(blocks):
+            where = f"{prefix}.environment[{index}]"
+            self.check_keys(block, _ENV_KEYS, where)
+            env_name = self.value(
+                block, "name", str, where, required=True, example="production", context=context
+            )
+            if env_name in by_name:
+                first = by_name[env_name][0].rsplit(".", 1)[-1]
+                raise self.fail(
+                    f"{where}.name",
+                    f"{quoted(env_name, 40)} is already the name of {first} of this "
+                    "service; environment names must be unique within a service",
+                    'name = "production-eu"',
+                    context,
+                )
+            self.env_layer(
+                {k: v for k, v in block.items() if k != "name"},
+                where,
+                f"{context}, environment {quoted(env_name, 40)}",
+            )
+            by_name[env_name] = (where, block)
+        names = [*listed, *(n for n in by_name if n not in listed)]
+        if not names:
             raise self.fail(
                 f"{prefix}.environment",
-                "this service has no environment; add at least one [[service.environment]]",
+                "this service has no environment; add at least one [[service.environment]] "
+                "(or environments = [...] here or in [defaults])",
                 '[[service.environment]] name = "production" namespace = "checkout" '
                 f"rollout = {quoted(name, 40)}",
                 context,
             )
         envs: list[EnvironmentConfig] = []
-        seen: dict[str, int] = {}
-        for index, entry in enumerate(environments):
-            env = self.environment(entry, f"{prefix}.environment[{index}]", name, contexts)
-            if env.name in seen:
-                raise self.fail(
-                    f"{prefix}.environment[{index}].name",
-                    f"{quoted(env.name, 40)} is already the name of environment[{seen[env.name]}] of this "
-                    "service; environment names must be unique within a service",
-                    'name = "production-eu"',
-                    context,
-                )
-            seen[env.name] = index
-            envs.append(env)
+        for env_name in names:
+            where, block = by_name.get(env_name, (f"{prefix}.environments", {}))
+            layers = (defaults.environment, defaults.by_name.get(env_name, {}), own, block)
+            merged = self.expand(_merged(layers), name, env_name, where, context)
+            envs.append(self.environment(merged, where, name, contexts))
         return ServiceConfig(
             name=name,
             gitlab_project=project.strip("/"),
@@ -683,6 +792,33 @@ class _Validator:
             migration_paths=migration_paths,
             environments=tuple(envs),
         )
+
+    def expand(
+        self, table: dict[str, Any], service: str, environment: str, prefix: str, context: str
+    ) -> dict[str, Any]:
+        """Fill in ``{service}``, ``{environment}``, ``{namespace}`` and ``{rollout}``."""
+        table["name"] = environment
+        values = {"service": service, "environment": environment}
+        order = ("gitlab_environment", "kube_context", "namespace", "rollout", "deployment")
+        for key in (*order, *(k for k in table if k not in order)):
+            value = table.get(key)
+            if not isinstance(value, str) or key == "name":
+                continue
+            for placeholder in _PLACEHOLDER.findall(value):
+                if placeholder not in values:
+                    what = "namespace" if placeholder == "namespace" else "rollout or deployment"
+                    raise self.fail(
+                        f"{prefix}.{key}",
+                        f"uses {{{placeholder}}} but this environment sets no {what}",
+                        f'{"namespace" if placeholder == "namespace" else "rollout"} = "{{service}}"',
+                        f"{context}, environment {quoted(environment, 40)}",
+                    )
+            table[key] = _fill(value, values)
+            if key == "namespace":
+                values["namespace"] = table[key]
+            elif key in ("rollout", "deployment"):
+                values["rollout"] = table[key]
+        return table
 
     def migration_paths(
         self, table: Mapping[str, Any], prefix: str, context: str
@@ -700,14 +836,25 @@ class _Validator:
         return tuple(value)
 
     def environment(
-        self, table: Mapping[str, Any], prefix: str, service: str, contexts: _KubeContexts
+        self,
+        table: Mapping[str, Any],
+        prefix: str,
+        service: str,
+        contexts: _KubeContexts | None,
+        *,
+        context: str = "",
     ) -> EnvironmentConfig:
+        """One environment, all levels merged; ``contexts`` None: one level (not checked
+        against the kubeconfig), ``context`` then names that level in messages."""
         self.check_keys(table, _ENV_KEYS, prefix)
-        context = f"service {quoted(service, 40)}"
-        name = self.value(
-            table, "name", str, prefix, required=True, example="production", context=context
-        )
-        context = f"service {quoted(service, 40)}, environment {quoted(name, 40)}"
+        if not context:
+            context = f"service {quoted(service, 40)}"
+            name = self.value(
+                table, "name", str, prefix, required=True, example="production", context=context
+            )
+            context = f"service {quoted(service, 40)}, environment {quoted(name, 40)}"
+        else:
+            name = table["name"]
 
         def get(key: str, kind: type, default: Any, example: Any) -> Any:
             return self.value(
@@ -730,7 +877,7 @@ class _Validator:
         kind: WorkloadKind | None = (
             "Rollout" if rollout is not None else "Deployment" if deployment is not None else None
         )
-        if kube_context is not None:
+        if kube_context is not None and contexts is not None:
             contexts.check(kube_context, self, f"{prefix}.kube_context", context)
         success_rate = get("success_rate", str, None, "sum(rate(...)) / sum(rate(...))")
         latency = get("latency", str, None, "histogram_quantile(0.99, ...)")
@@ -765,6 +912,37 @@ class _Validator:
             auto_abort=get("auto_abort", bool, False, True),
             guard_samples=guard_samples,
         )
+
+
+@dataclass(frozen=True)
+class _Defaults:
+    """``[defaults]`` as read: what a service does not say, it takes from here."""
+
+    gitlab_project: str | None = None
+    ref: str | None = None
+    migration_paths: tuple[str, ...] | None = None
+    environments: tuple[str, ...] | None = None
+    #: ``[defaults.environment]``'s own keys, and its tables per environment name.
+    environment: Mapping[str, Any] = field(default_factory=dict)
+    by_name: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+def _merged(layers: tuple[Mapping[str, Any], ...]) -> dict[str, Any]:
+    """Environment keys, later levels winning; a level naming a rollout or a deployment
+    replaces the workload of the levels before it (so a service may say deployment =
+    where [defaults.environment] says rollout)."""
+    merged: dict[str, Any] = {}
+    for layer in layers:
+        if "rollout" in layer or "deployment" in layer:
+            merged.pop("rollout", None)
+            merged.pop("deployment", None)
+        merged.update({k: v for k, v in layer.items() if k != "name"})
+    return merged
+
+
+def _fill(text: str, values: Mapping[str, str]) -> str:
+    """``text`` with its placeholders replaced; other braces (PromQL's) are left alone."""
+    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
 
 
 class _KubeContexts:

@@ -15,10 +15,9 @@ from __future__ import annotations
 import base64
 import json
 import os
-from collections.abc import Iterable
 from pathlib import Path
 
-from cockpit.sim.scenario import EnvSpec, Scenario
+from cockpit.sim.scenario import Scenario, ServiceSpec
 
 KUBE_CONTEXT = "cockpit-sim"
 
@@ -76,20 +75,50 @@ def _toml_string(value: str) -> str:
     return json.dumps(value)  # a JSON string is a valid TOML basic string
 
 
-def _environment_block(env: EnvSpec, project: str) -> Iterable[str]:
-    workload_key = "rollout" if env.kind == "Rollout" else "deployment"
-    yield "  [[service.environment]]"
-    yield f"  name = {_toml_string(env.environment)}"
-    yield f"  gitlab_environment = {_toml_string(env.environment)}"
-    yield f"  kube_context = {_toml_string(KUBE_CONTEXT)}"
-    yield f"  namespace = {_toml_string(env.namespace)}"
-    yield f"  {workload_key} = {_toml_string(env.service)}"
-    yield f"  success_rate = {_toml_string(success_rate_query(env.service, env.environment))}"
-    yield f"  latency = {_toml_string(latency_query(env.service, env.environment))}"
-    yield "  threshold = 0.99"
-    if env.read_only:
-        yield "  read_only = true"
-    yield ""
+def _toml_literal(value: str) -> str:
+    """A TOML literal string (no escapes: PromQL's quotes stay readable) when it can be one."""
+    if "'" in value or "\n" in value:
+        return _toml_string(value)
+    return f"'{value}'"
+
+
+def _inline(values: dict[str, object]) -> str:
+    """A TOML inline table of strings and booleans, keys in the given order."""
+    parts = [
+        f"{key} = {'true' if value is True else _toml_string(str(value))}"
+        for key, value in values.items()
+    ]
+    return "{ " + ", ".join(parts) + " }"
+
+
+def _service_line(service: ServiceSpec, shared: tuple[str, ...], group: str | None) -> str:
+    """One service as an inline table: only what the shared defaults do not say."""
+    values: dict[str, object] = {"name": service.name}
+    if group is None:
+        values["gitlab_project"] = service.project_path
+    names = tuple(env.environment for env in service.environments)
+    if names != shared:
+        values["environments"] = "[...]"  # replaced below: a list, not a string
+    kinds = {env.kind for env in service.environments}
+    if kinds == {"Deployment"}:
+        values["deployment"] = "{service}"
+    line = _inline(values)
+    if names != shared:
+        line = line.replace('"[...]"', "[" + ", ".join(_toml_string(n) for n in names) + "]")
+    overrides = []
+    for env in service.environments:
+        own: dict[str, object] = {"name": env.environment}
+        if env.namespace != env.environment:
+            own["namespace"] = env.namespace
+        if len(kinds) > 1 and env.kind == "Deployment":
+            own["deployment"] = "{service}"
+        if env.read_only:
+            own["read_only"] = True
+        if len(own) > 1:
+            overrides.append(_inline(own))
+    if overrides:
+        line = line[: -len(" }")] + ", environment = [" + ", ".join(overrides) + "] }"
+    return line
 
 
 #: cockpit's default polling intervals (seconds of real time), as its config documents them.
@@ -144,15 +173,31 @@ def cockpit_toml(
     ]
     if poll:
         lines += ["[poll]", *(f"{key} = {value}" for key, value in poll.items()), ""]
-    for service in scenario.services:
-        lines += [
-            "[[service]]",
-            f"name = {_toml_string(service.name)}",
-            f"gitlab_project = {_toml_string(service.project_path)}",
-            "",
-        ]
-        for env in service.environments:
-            lines += list(_environment_block(env, service.project_path))
+    groups = {service.group for service in scenario.services}
+    group = groups.pop() if len(groups) == 1 else None
+    first = scenario.services[0].environments if scenario.services else ()
+    shared = tuple(env.environment for env in first)
+    lines[5:5] = [
+        "",
+        "# Each service takes what it does not say from [defaults] below.",
+        "service = [",
+        *(f"  {_service_line(service, shared, group)}," for service in scenario.services),
+        "]",
+    ]
+    lines += ["[defaults]"]
+    if group is not None:
+        lines.append(f"gitlab_project = {_toml_string(group + '/{service}')}")
+    lines += [
+        "environments = [" + ", ".join(_toml_string(n) for n in shared) + "]",
+        "",
+        "[defaults.environment]",
+        f"kube_context = {_toml_string(KUBE_CONTEXT)}",
+        'namespace = "{environment}"',
+        'rollout = "{service}"',
+        f"success_rate = {_toml_literal(success_rate_query('{service}', '{environment}'))}",
+        f"latency = {_toml_literal(latency_query('{service}', '{environment}'))}",
+        "threshold = 0.99",
+    ]
     return "\n".join(lines)
 
 

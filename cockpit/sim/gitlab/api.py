@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlencode
 
 from aiohttp import web
 
+from cockpit.sim.clock import gitlab_time
 from cockpit.sim.faults import FaultSet, fault_middleware
 from cockpit.sim.gitlab import ci, entities, finders, trace
 from cockpit.sim.gitlab.finders import BadRequest
@@ -55,6 +56,10 @@ def not_found(what: str) -> ApiError:
 class Caller:
     user: Person
     can_write: bool
+    #: The token's scopes (docs.gitlab.com/user/profile/personal_access_tokens/#personal-access-token-scopes).
+    scopes: tuple[str, ...] = ("api",)
+    token_id: int = 1
+    token_name: str = "cockpit"
 
 
 @dataclass
@@ -144,6 +149,25 @@ async def current_user(call: Call) -> web.StreamResponse:
     return _json(entities.current_user(call.caller.user, call.base))
 
 
+async def token_self(call: Call) -> web.StreamResponse:
+    """``GET /personal_access_tokens/self``: the token of the request itself
+    (docs.gitlab.com/api/personal_access_tokens/#get-details-on-a-personal-access-token)."""
+    return _json(
+        {
+            "id": call.caller.token_id,
+            "name": call.caller.token_name,
+            "revoked": False,
+            "created_at": "2026-01-05T09:00:00.000Z",
+            "description": "",
+            "scopes": list(call.caller.scopes),
+            "user_id": call.caller.user.id,
+            "last_used_at": gitlab_time(call.now),
+            "active": True,
+            "expires_at": "2027-01-05",
+        }
+    )
+
+
 async def list_projects(call: Call) -> web.StreamResponse:
     """``GET /projects``: newest first (GitLab orders by ``created_at`` desc), ``search``
     matching name or path, ``order_by=id|name|path`` and ``sort=asc|desc``."""
@@ -156,6 +180,58 @@ async def list_projects(call: Call) -> web.StreamResponse:
     if sort not in ("asc", "desc"):
         raise ApiError(400, {"error": "sort does not have a valid value"})
     projects.sort(key=lambda p: (getattr(p, order_by), p.id), reverse=sort == "desc")
+    return call.paged(projects, lambda p: entities.project(p, call.base))
+
+
+#: The id of the simulated world's (single) group, as project entities name it.
+GROUP_ID = 10
+
+
+def _group_path(call: Call) -> str:
+    """The group's full path: given as such, or by its id (the first group's is GROUP_ID)."""
+    group = call.params["group"]
+    if group.isdigit():
+        groups = sorted({p.path.split("/", 1)[0] for p in call.state.projects})
+        index = int(group) - GROUP_ID
+        return groups[index] if 0 <= index < len(groups) else ""
+    return group
+
+
+def _group_projects(call: Call, subgroups: bool) -> list[Project]:
+    """Projects of the group named by id or full path; 404 when there is no such group."""
+    group = _group_path(call)
+    inside = [p for p in call.state.projects if p.path.startswith(group + "/")]
+    if not inside:
+        raise ApiError(404, {"message": "404 Group Not Found"})
+    if not subgroups:
+        inside = [p for p in inside if "/" not in p.path[len(group) + 1 :]]
+    return inside
+
+
+async def get_group(call: Call) -> web.StreamResponse:
+    """``GET /groups/:id`` (docs.gitlab.com/api/groups/#get-a-single-group), the basics."""
+    _group_projects(call, True)
+    path = _group_path(call)
+    groups = sorted({p.path.split("/", 1)[0] for p in call.state.projects})
+    return _json(
+        {
+            "id": GROUP_ID + groups.index(path.split("/", 1)[0]),
+            "name": path.rsplit("/", 1)[-1],
+            "path": path.rsplit("/", 1)[-1],
+            "full_path": path,
+            "full_name": path.replace("/", " / "),
+            "parent_id": None,
+            "visibility": "internal",
+            "web_url": f"{call.base}/groups/{path}",
+        }
+    )
+
+
+async def group_projects(call: Call) -> web.StreamResponse:
+    """``GET /groups/:id/projects?include_subgroups=`` (docs.gitlab.com/api/groups/
+    #list-projects): the group's projects, with its subgroups' when asked; by path."""
+    subgroups = (call.query.get("include_subgroups") or "").lower() in ("true", "1")
+    projects = sorted(_group_projects(call, subgroups), key=lambda p: (p.path, p.id))
     return call.paged(projects, lambda p: entities.project(p, call.base))
 
 
@@ -529,7 +605,10 @@ P = "{project}"
 ROUTES: list[tuple[str, tuple[str, ...], Handler]] = [
     ("GET", ("version",), version),
     ("GET", ("user",), current_user),
+    ("GET", ("personal_access_tokens", "self"), token_self),
     ("GET", ("projects",), list_projects),
+    ("GET", ("groups", "{group}"), get_group),
+    ("GET", ("groups", "{group}", "projects"), group_projects),
     ("GET", ("projects", P), get_project),
     ("GET", ("projects", P, "pipelines"), list_pipelines),
     ("GET", ("projects", P, "pipelines", "latest"), latest_pipeline),
@@ -600,7 +679,15 @@ def _caller(request: web.Request, tokens: Tokens) -> Caller | None:
     if token == tokens.gitlab:
         return Caller(Person(1, *tokens.gitlab_user), can_write=True)
     if token == tokens.gitlab_read_only:
-        return Caller(Person(2, *tokens.gitlab_read_only_user), can_write=False)
+        return Caller(Person(2, *tokens.gitlab_read_only_user), can_write=False, token_id=2)
+    if token == tokens.gitlab_read_api:
+        return Caller(
+            Person(1, *tokens.gitlab_user),
+            can_write=True,
+            scopes=("read_api",),
+            token_id=3,
+            token_name="cockpit-read",
+        )
     return None
 
 
@@ -642,11 +729,20 @@ def create_app(world: World, faults: FaultSet, tokens: Tokens) -> web.Applicatio
         caller = _caller(request, tokens)
         if caller is None:
             return _json({"message": "401 Unauthorized"}, 401)
-        if (
-            request.method not in ("GET", "HEAD")
-            and not caller.can_write
-            and handler not in HARMLESS_POSTS
-        ):
+        writes = request.method not in ("GET", "HEAD") and handler not in HARMLESS_POSTS
+        if writes and "api" not in caller.scopes:
+            # GitLab's answer to a token without the scope a request needs
+            # (lib/api/api_guard.rb, Gitlab::Auth::InsufficientScopeError).
+            return _json(
+                {
+                    "error": "insufficient_scope",
+                    "error_description": "The request requires higher privileges than "
+                    "provided by the access token.",
+                    "scope": "api",
+                },
+                403,
+            )
+        if writes and not caller.can_write:
             return _json({"message": "403 Forbidden"}, 403)
         call = Call(request, caller, params, state, world)
         try:

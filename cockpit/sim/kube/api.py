@@ -39,7 +39,7 @@ from aiohttp import web
 
 from cockpit.sim.clock import SimClock
 from cockpit.sim.faults import FaultSet, fault_middleware
-from cockpit.sim.kube import discovery, paths, status, tables
+from cockpit.sim.kube import access, discovery, paths, status, tables
 from cockpit.sim.kube import patch as patches
 from cockpit.sim.kube import watch as watches
 from cockpit.sim.kube.auth import User, bearer_token, request_verb, users
@@ -117,6 +117,7 @@ def create_app(
             web.get("/apis", api.groups),
             web.get("/apis/{group}", api.group),
             web.get("/apis/{group}/{version}", api.group_resources),
+            web.post(access.PATH, access.handler(USER)),
             web.route("*", "/{path:.*}", api.resource),
         ]
     )

@@ -181,6 +181,25 @@ def revision_of(obj: Obj, key: str) -> int:
         return 0
 
 
+#: The annotations GitLab's deploy boards read to match a workload to a project and an
+#: environment (docs.gitlab.com/user/project/deploy_boards/#enabling-deploy-boards):
+#: ``app.gitlab.com/app: $CI_PROJECT_PATH_SLUG``, ``app.gitlab.com/env: $CI_ENVIRONMENT_SLUG``.
+GITLAB_APP_ANNOTATION = "app.gitlab.com/app"
+GITLAB_ENV_ANNOTATION = "app.gitlab.com/env"
+
+
+def slug(text: str) -> str:
+    """GitLab's path/environment slug: lower case, anything but a-z0-9 becomes '-', at most
+    63 characters, no leading or trailing '-' (``CI_PROJECT_PATH_SLUG``, docs.gitlab.com/ci/
+    variables/predefined_variables/)."""
+    out = "".join(c if c.isascii() and c.isalnum() else "-" for c in text.lower())
+    return out[:63].strip("-")
+
+
+def gitlab_annotations(project_path: str, environment: str) -> dict[str, str]:
+    return {GITLAB_APP_ANNOTATION: slug(project_path), GITLAB_ENV_ANNOTATION: slug(environment)}
+
+
 def workload_labels(service: str, group: str) -> dict[str, str]:
     return {
         APP_LABEL: service,

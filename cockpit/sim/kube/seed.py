@@ -85,6 +85,11 @@ class _Revision:
     last_deployed: datetime
 
 
+#: Services whose workloads carry no app.gitlab.com annotations (as in a cluster where
+#: not every deploy job writes them): cockpit init matches them by namespace and name.
+UNANNOTATED = frozenset({"reviews"})
+
+
 def revisions(shas: list[str], times: list[datetime]) -> list[_Revision]:
     """One revision per change of version; a version deployed again is re-stamped."""
     numbers: dict[str, list[int]] = {}
@@ -214,7 +219,20 @@ class Seeder:
             arrivals = canary_timeline(steps, self._candidate_index(env, steps), env.replicas, now)
             self._canary(env, labels, steps, history, times[0], candidate, arrivals)
         workload.history = self._traffic_history(env, steps, history, candidate, times[0], now)
+        self._annotate(env, group, workload.kind)
         return workload
+
+    def _annotate(self, env: EnvSpec, group: str, kind: str) -> None:
+        """GitLab's deploy-board annotations on the workload, as a pipeline's deploy job
+        writes them; the services in UNANNOTATED have none (found by name instead)."""
+        if env.service in UNANNOTATED:
+            return
+        rtype = DEPLOYMENT if kind == "Deployment" else ROLLOUT
+        obj = self.store.get(rtype, env.namespace, env.service)
+        obj["metadata"].setdefault("annotations", {}).update(
+            objects.gitlab_annotations(f"{group}/{env.service}", env.environment)
+        )
+        self.store.replace(rtype, obj)
 
     def first_deploy(self, env: EnvSpec, group: str, sha: str, now: datetime) -> SeededWorkload:
         """An environment's very first deployment: the workload and its services, no status.
@@ -253,6 +271,7 @@ class Seeder:
             for name in names:
                 self._service(name, env.namespace, selector, now, env.service)
             kind = "Rollout"
+        self._annotate(env, group, kind)
         return SeededWorkload(
             env.service, env.environment, env.namespace, env.service, kind, history=[]
         )
