@@ -11,27 +11,11 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from cockpit.sim.background import BackgroundSimulator
 from cockpit.sim.server import Simulator
 from cockpit.sim.statedir import kubeconfig
 from tests.helpers import REPO
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Simulator, Path]]:
-    background = BackgroundSimulator("demo")
-    sim = background.start()
-    directory = tmp_path_factory.mktemp("sim")
-    background.call(sim.write_state_dir, directory)
-    try:
-        yield sim, directory
-    finally:
-        background.stop()
 
 
 def cockpit(*args: str) -> subprocess.CompletedProcess[str]:

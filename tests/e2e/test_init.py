@@ -12,27 +12,11 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from cockpit.sim.background import BackgroundSimulator
 from cockpit.sim.server import Simulator
 from tests.helpers import REPO
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Simulator, Path]]:
-    background = BackgroundSimulator("demo")
-    sim = background.start()
-    directory = tmp_path_factory.mktemp("sim")
-    background.call(sim.write_state_dir, directory)
-    try:
-        yield sim, directory
-    finally:
-        background.stop()
 
 
 def sim_env(directory: Path) -> dict[str, str]:

@@ -24,6 +24,19 @@ from tests.ui.fake_engine import (
 from tests.ui.pilot import cockpit, static_text, table_lines
 
 
+def spy_on_refresh(table: ServiceTable) -> list[tuple[object, ...]]:
+    """Every region the table asks to repaint from now on (a region per row: one row)."""
+    refreshed: list[tuple[object, ...]] = []
+    original = table.refresh
+
+    def spy(*regions, **kwargs):  # type: ignore[no-untyped-def]
+        refreshed.append(regions)
+        return original(*regions, **kwargs)
+
+    table.refresh = spy  # type: ignore[method-assign]
+    return refreshed
+
+
 def selected(app) -> EnvKey | None:  # type: ignore[no-untyped-def]
     return app.screen.query_one(ServiceTable).selected
 
@@ -137,14 +150,7 @@ async def test_an_update_to_one_row_repaints_that_row_only() -> None:
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.pause()
         table = app.screen.query_one(ServiceTable)
-        refreshed: list[object] = []
-        original = table.refresh
-
-        def spy(*regions, **kwargs):  # type: ignore[no-untyped-def]
-            refreshed.append(regions)
-            return original(*regions, **kwargs)
-
-        table.refresh = spy  # type: ignore[method-assign]
+        refreshed = spy_on_refresh(table)
         staging = checkout_staging()
         engine.publish(replace(staging, health=replace(staging.health, success_rate=0.9951)))
         await eventually(lambda: "99.5%" in table_lines(app)[5] and refreshed)
@@ -158,14 +164,7 @@ async def test_a_change_the_row_does_not_show_repaints_nothing() -> None:
         await pilot.pause()
         table = app.screen.query_one(ServiceTable)
         before = table_lines(app)
-        refreshed: list[object] = []
-        original = table.refresh
-
-        def spy(*regions, **kwargs):  # type: ignore[no-untyped-def]
-            refreshed.append(regions)
-            return original(*regions, **kwargs)
-
-        table.refresh = spy  # type: ignore[method-assign]
+        refreshed = spy_on_refresh(table)
         staging = checkout_staging()
         rate = staging.health.success_rate
         engine.publish(replace(staging, health=replace(staging.health, success_rate=rate + 1e-6)))
@@ -291,14 +290,7 @@ async def test_a_new_minute_repaints_only_the_rows_whose_ages_read_differently()
         await pilot.pause()
         table = app.screen.query_one(ServiceTable)
         before = table_lines(app)
-        refreshed: list[object] = []
-        original = table.refresh
-
-        def spy(*regions, **kwargs):  # type: ignore[no-untyped-def]
-            refreshed.append(regions)
-            return original(*regions, **kwargs)
-
-        table.refresh = spy  # type: ignore[method-assign]
+        refreshed = spy_on_refresh(table)
         table.set_now(DEMO_NOW + timedelta(minutes=1))
         await pilot.pause()
         after = table_lines(app)
