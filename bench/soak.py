@@ -161,15 +161,27 @@ class Shift:
         self.rounds = 0
         self.writes = 0
         self.missed: dict[str, int] = {}
+        #: Wall seconds spent per key pressed and per condition waited on.
+        self.spent: dict[str, float] = {}
+
+    async def press(self, key: str) -> None:
+        began = time.monotonic()
+        await self.pilot.press(key)
+        self.spent[key] = self.spent.get(key, 0.0) + time.monotonic() - began
 
     async def until(self, check: Callable[[], bool], what: str, timeout: float = 15.0) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if check():
-                return True
-            await self.pilot.pause(0.05)
-        self.missed[what] = self.missed.get(what, 0) + 1
-        return False
+        began = time.monotonic()
+        deadline = began + timeout
+        try:
+            while time.monotonic() < deadline:
+                if check():
+                    return True
+                await self.pilot.pause(0.05)
+            self.missed[what] = self.missed.get(what, 0) + 1
+            return False
+        finally:
+            waited = f"wait {what}"
+            self.spent[waited] = self.spent.get(waited, 0.0) + time.monotonic() - began
 
     def on(self, name: str) -> bool:
         return type(self.app.screen).__name__ == name
@@ -179,12 +191,12 @@ class Shift:
         for _ in range(8):
             if self.on("OverviewScreen"):
                 return
-            await self.pilot.press("escape")
+            await self.press("escape")
             await self.pilot.pause(0.05)
         await self.until(lambda: self.on("OverviewScreen"), "back to the overview")
 
     async def open_and_close(self, key: str, screen: str) -> None:
-        await self.pilot.press(key)
+        await self.press(key)
         if await self.until(lambda: self.on(screen), screen):
             await self.pilot.pause(0.1)
         await self.overview()
@@ -193,8 +205,8 @@ class Shift:
         def armed() -> bool:
             return self.on("ConfirmScreen") and bool(getattr(self.app.screen, "armed", False))
 
-        if await self.until(armed, "confirm dialog", timeout=20):
-            await self.pilot.press("y")
+        if await self.until(armed, "confirm dialog", timeout=8):
+            await self.press("y")
             self.writes += 1
             await self.until(lambda: not self.on("ConfirmScreen"), "dialog closed")
 
@@ -204,35 +216,35 @@ class Shift:
         screen = self.app.screen
         if screen.check_action("intent", (intent,)) is not True:
             return
-        await self.pilot.press(key)
+        await self.press(key)
         await self.confirm()
         await self.overview()
 
     async def round(self) -> None:
         pilot = self.pilot
         await self.overview()
-        await pilot.press("j")
+        await self.press("j")
         # A row's detail, then the first job's log.
-        await pilot.press("enter")
+        await self.press("enter")
         if await self.until(lambda: self.on("DetailScreen"), "DetailScreen"):
             await pilot.pause(0.1)
-            await pilot.press("enter")
+            await self.press("enter")
             if await self.until(lambda: self.on("JobLogScreen"), "JobLogScreen", timeout=5):
                 await pilot.pause(0.2)
         await self.overview()
         # Feature flags: toggle the first one (confirmed), every other round.
-        await pilot.press("f")
+        await self.press("f")
         if await self.until(lambda: self.on("FlagsScreen"), "FlagsScreen"):
             await pilot.pause(0.1)
             if self.rounds % 2 == 0:
-                await pilot.press("space")
+                await self.press("space")
                 await self.confirm()
         await self.overview()
         await self.open_and_close("d", "DashboardScreen")
         await self.open_and_close("question_mark", "HelpScreen")
         await self.open_and_close("colon", "CommandPalette")
         for _ in range(self.rounds % 6):
-            await pilot.press("j")
+            await self.press("j")
         await self.intent("p", "promote")
         await self.intent("r", "rollback")
         await self.intent("R", "retry")
@@ -335,6 +347,7 @@ async def screen_shift(
             "rounds": shift.rounds,
             "confirmed_writes": shift.writes,
             "missed_waits": shift.missed,
+            "seconds_spent": {k: round(v, 1) for k, v in sorted(shift.spent.items())},
             "audit_records": _lines(state / "audit.jsonl"),
         }
     return {"marks": marks, "series": series, "activity": activity}
