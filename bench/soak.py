@@ -364,7 +364,13 @@ def diff_snapshots(trace: Path, name: str, first: int, last: int, top: int = 15)
     """The biggest growths between two tracemalloc snapshots, by traceback."""
     before = tracemalloc.Snapshot.load(str(trace / f"{name}.{first}"))
     after = tracemalloc.Snapshot.load(str(trace / f"{name}.{last}"))
-    lines = []
+
+    def total(snapshot: tracemalloc.Snapshot) -> float:
+        return sum(trace.size for trace in snapshot.traces) / 2**20
+
+    # The Python heap next to RSS: when RSS grows far more, the growth is outside
+    # Python's objects (allocator fragmentation, C libraries, tracemalloc's own).
+    lines = [f"Python heap traced: {total(before):.1f} MB → {total(after):.1f} MB"]
     for stat in after.compare_to(before, "traceback")[:top]:
         frames = [
             f"{Path(f.filename).name}:{f.lineno}"
