@@ -40,6 +40,11 @@ from cockpit.sim.scenario import EnvSpec, ServiceSpec, VersionProfile
 if TYPE_CHECKING:
     from cockpit.sim.world import World
 
+#: Pipelines a project keeps (the seeded four weeks fit). Older finished ones are
+#: forgotten with their jobs and deployments, as GitLab's automatic pipeline cleanup
+#: does (the project setting ``ci_delete_pipelines_in_seconds``), so that a world left
+#: running for days holds a bounded history.
+PIPELINES_KEPT = 100
 #: Living world: new pushes come this many times faster than ``deploys_per_week``, so
 #: a demo at time scale 30 shows a new pipeline every minute or two.
 LIVE_SPEEDUP = 12.0
@@ -411,6 +416,33 @@ class GitLabState:
         project.pipelines.append(pipeline)
         project.pipelines_by_id[pipeline.id] = pipeline
         self._advance(pipeline, horizon)
+        self._forget_old_pipelines(project)
+
+    def _forget_old_pipelines(self, project: Project) -> None:
+        """Past ``PIPELINES_KEPT``, the oldest finished pipelines go with their jobs and
+        deployments; a pipeline still moving, or one that made an environment's current
+        deployment, stays."""
+        excess = len(project.pipelines) - PIPELINES_KEPT
+        if excess <= 0:
+            return
+        current = {env.last_deployment for env in project.environments.values()}
+        forgotten: set[Pipeline] = set()
+        for pipeline in project.pipelines:
+            if len(forgotten) == excess:
+                break
+            if pipeline in self._active or pipeline.finished_at is None:
+                continue
+            if any(job.deployment in current for job in pipeline.jobs if job.deployment):
+                continue
+            forgotten.add(pipeline)
+        for pipeline in forgotten:
+            del project.pipelines_by_id[pipeline.id]
+            for job in pipeline.jobs:
+                project.jobs_by_id.pop(job.id, None)
+                deployment = job.deployment
+                if deployment is not None and project.deployments.pop(deployment.id, None):
+                    deployment.environment.deployments.remove(deployment)
+        project.pipelines[:] = [p for p in project.pipelines if p not in forgotten]
 
     def _attach(self, project: Project, job: Job) -> None:
         job.pipeline.add_job(job)

@@ -312,6 +312,13 @@ class Watcher:
 
 # --------------------------------------------------------------------------- the store
 
+#: Watch events kept for resuming watches (each holds a copy of its object, a few KB).
+#: kube-apiserver keeps about 100 per resource type (``--default-watch-cache-size``,
+#: default 100; older events answer 410 Gone and the client lists again); the world has
+#: a handful of types. Ten thousand held some 60 MB once full, reached after a
+#: simulated day of the demo.
+WATCH_HISTORY = 1_000
+
 
 def _spec_part(obj: Obj) -> Any:
     """What counts as "spec" for ``metadata.generation`` (everything but metadata and status)."""
@@ -321,7 +328,7 @@ def _spec_part(obj: Obj) -> Any:
 class ObjectStore:
     """All objects of the simulated cluster, with resourceVersions and watch fan-out."""
 
-    def __init__(self, clock: SimClock, *, history: int = 10_000) -> None:
+    def __init__(self, clock: SimClock, *, history: int = WATCH_HISTORY) -> None:
         self.clock = clock
         self._objects: dict[ResourceType, dict[tuple[str, str], Obj]] = {
             rtype: {} for rtype in RESOURCE_TYPES

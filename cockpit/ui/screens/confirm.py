@@ -201,7 +201,10 @@ class ConfirmScreen(ModalScreen[Any]):
             and not self._stale
             and not (self._safety_pending and getattr(self.plan, "safety_decides", False))
         )
-        choices = self.query_one("#choices", Static)
+        found = self.query("#choices").results(Static)
+        choices = next(found, None)
+        if choices is None:
+            return  # mid-recompose (see _show): offered again once the new body is mounted
         if not ready:
             choices.update(self._waiting_choices())
             return

@@ -69,7 +69,10 @@ class OverviewScreen(LiveScreen):
     def apply_update(
         self, states: Mapping[EnvKey, ServiceState], changed: frozenset[EnvKey]
     ) -> None:
-        table = self.table
+        found = self.query(ServiceTable)
+        if not found:
+            return  # taken apart while the app quits: an update still queued has no table
+        table = found.first()
         table.set_now(self.cockpit.engine.now())
         table.apply(states, changed)
         self.query_one(SourceBar).show_states(states.values())
