@@ -60,8 +60,11 @@ def read_ci_file(path: Path) -> CiConfig:
 
 def render(subject: str, report: MaturityReport, warnings: tuple[str, ...] = ()) -> str:
     """The report as a person reads it: level, findings with reasons, then the next step."""
-    bound = "" if report.complete else " (at least: the included files were not read)"
-    lines = [f"{subject}: maturity level {report.level} of 4, {report.level_name}{bound}"]
+    if report.level is None:
+        lines = [f"{subject}: maturity level unknown: {report.level_name}"]
+    else:
+        bound = "" if report.complete else " (at least: the included files were not read)"
+        lines = [f"{subject}: maturity level {report.level} of 4, {report.level_name}{bound}"]
     for title, marker, findings in (
         ("present", "+", report.present),
         ("missing", "-", report.missing),
