@@ -13,6 +13,18 @@ from typing import Any
 from cockpit.errors import UsageError
 
 
+def load_source(args: argparse.Namespace) -> tuple[Any, Any]:
+    """(GitLab source, the whole configuration) for ``args.config``."""
+    from cockpit.config import load, print_warnings
+    from cockpit.sources.gitlab import GitLabSource
+
+    config = load(args.config)
+    print_warnings(config)
+    if config.gitlab is None:
+        raise UsageError(f"{config.path} has no [gitlab] table: this command reads from GitLab")
+    return GitLabSource(config.gitlab), config
+
+
 def load_service(args: argparse.Namespace) -> tuple[Any, Any]:
     """(GitLab source, service configuration) for ``args.service`` and ``args.config``."""
     from cockpit.config import load, print_warnings

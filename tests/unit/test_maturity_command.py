@@ -12,6 +12,8 @@ from cockpit import gather
 from cockpit.cli import build_parser, main
 from cockpit.commands import maturity
 from cockpit.errors import CommandFailed
+from cockpit.insights.ciconfig import parse
+from cockpit.insights.maturity import assess
 from cockpit.model import CiLint, Deployment, FeatureFlag
 from tests.unit.gitlab_stand_in import (
     Service,
@@ -295,3 +297,39 @@ def test_the_service_command_prints_the_report(
     assert json.loads(capsys.readouterr().out)["level"] == 3
     assert main(["maturity", "checkout"]) == 0
     assert capsys.readouterr().out.startswith("checkout: maturity level 3 of 4")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["maturity", "svc", "--group", "shop"], "give a SERVICE, --ci-file PATH or --group GROUP"),
+        (["maturity", "svc", "--markdown"], "--markdown goes with --group GROUP"),
+    ],
+)
+def test_group_usage_mistakes(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(args) == 2
+    assert capsys.readouterr().err.startswith(f"cockpit: error: {message}")
+
+
+def test_group_rows_for_people_and_for_a_team_page() -> None:
+    fragment = assess(
+        parse("include: [{local: ci/jobs.yml}]\n"),
+        deployments=None,
+        health_configured=None,
+        flags=None,
+    )
+    rows = (
+        gather.GroupRow("shop/a|b", "ab", fragment),
+        gather.GroupRow("shop/down", None, None, error="GitLab: cannot read .gitlab-ci.yml"),
+    )
+    table = maturity.group_table("shop", rows).splitlines()
+    assert table[1].split()[:2] == ["shop/a|b", "?"]
+    assert "fragment — tests and stages come from includes" in table[1]
+    assert "not assessed: GitLab: cannot read .gitlab-ci.yml" in table[2]
+    assert table[-1] == "2 projects in shop"
+    markdown = maturity.group_markdown("shop", rows).splitlines()
+    assert markdown[4].startswith(
+        "| shop/a\\|b | ? | fragment — tests and stages come from includes |"
+    )
