@@ -4,7 +4,8 @@
 needs GitLab (deployment history, feature flags) or the configuration (a health query)
 is reported as unknown. ``cockpit maturity SERVICE`` reads the service's CI configuration
 from GitLab (merged with its includes through the CI lint API when it has any), its
-production deployments and its feature flags.
+production deployments and its feature flags. ``cockpit maturity --group GROUP`` does
+that for every project of a GitLab group, in one table (``--json``, ``--markdown``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import asyncio
 import json
 from pathlib import Path
 
-from cockpit.commands.service import load_service, load_source
+from cockpit.commands.service import load_group_source, load_service
 from cockpit.errors import UsageError
 from cockpit.gather import GroupRow, group_maturity, maturity_report
 from cockpit.insights.ciconfig import CiConfig, guess_default_branch, parse
@@ -49,9 +50,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_group(args: argparse.Namespace) -> int:
-    source, config = load_source(args)
+    source, services = load_group_source(args)
     try:
-        rows = asyncio.run(group_maturity(source, args.group, config.services))
+        rows = asyncio.run(group_maturity(source, args.group, services))
     finally:
         asyncio.run(source.close())
     if args.json:

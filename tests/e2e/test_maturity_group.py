@@ -102,3 +102,29 @@ def test_a_project_the_configuration_leaves_out_is_assessed_from_gitlab(
     )
     present = {item["key"] for item in report["present"]}
     assert "rollback_path" in present, "production's deployments were read"
+
+
+def test_without_a_configuration_the_variables_cockpit_sim_writes_are_enough(
+    state_dir: Path, tmp_path: Path
+) -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "XDG_CONFIG_HOME": str(tmp_path)}
+    env.pop("COCKPIT_CONFIG", None)
+    for line in (state_dir / "env").read_text().splitlines():
+        key, _, value = line.partition("=")
+        env[key] = value
+    done = subprocess.run(
+        [sys.executable, "-m", "cockpit", "maturity", "--group", "shop", "--json"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 0, done.stderr
+    rows = by_project(done.stdout)
+    assert len(rows) == 12
+    assert all(row["service"] is None and row["report"] for row in rows.values())
+    payments = rows["shop/payments"]["report"]
+    assert payments["level"] == 3
+    assert "rollback_path" in {item["key"] for item in payments["present"]}
