@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from cockpit.commands import maturity
 from cockpit.errors import CommandFailed
 from cockpit.insights.ciconfig import parse
 from cockpit.insights.maturity import assess
-from cockpit.model import CiLint, Deployment, FeatureFlag
+from cockpit.model import CiLint, Deployment, FeatureFlag, GroupProject
 from tests.unit.gitlab_stand_in import (
     Service,
     StandInGitLab,
@@ -333,3 +334,45 @@ def test_group_rows_for_people_and_for_a_team_page() -> None:
     assert markdown[4].startswith(
         "| shop/a\\|b | ? | fragment — tests and stages come from includes |"
     )
+
+
+@dataclass
+class GroupStandIn(StandInGitLab):
+    projects: tuple[GroupProject, ...] = ()
+    unreadable: str = ""
+
+    async def group_projects(self, group: str) -> tuple[GroupProject, ...]:
+        return await self._answer("group_projects", self.projects, group)
+
+    async def file(self, project: str, path: str, ref: str) -> str | None:
+        if project == self.unreadable:
+            raise self.failures["unreadable"]
+        return await super().file(project, path, ref)
+
+
+async def test_a_group_gives_one_row_per_project_even_when_one_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    error = source_error_class(monkeypatch)
+    gitlab = GroupStandIn(
+        files={".gitlab-ci.yml": MANUAL_GATE},
+        projects=(
+            GroupProject("shop/checkout", "main", ("staging", "production")),
+            GroupProject("shop/down", "main", ()),
+            GroupProject("shop/legacy", "master", ("review/x", "prod")),
+        ),
+        unreadable="shop/down",
+        failures={"unreadable": refusal(error, "403 Forbidden")},
+    )
+    rows = await gather.group_maturity(gitlab, "shop", [Service()])
+    assert [row.project for row in rows] == ["shop/checkout", "shop/down", "shop/legacy"]
+    checkout, down, legacy = rows
+    assert checkout.report is not None and checkout.report.level == 3
+    assert down.report is None
+    assert down.error == "GitLab: cannot read .gitlab-ci.yml of shop/down at main: 403 Forbidden"
+    assert legacy.service is None and legacy.report is not None
+    deployments = gitlab.called("deployments")
+    assert (("shop/legacy", "prod"), {"limit": 100}) in [
+        (args, {"limit": kwargs["limit"]}) for args, kwargs in deployments
+    ], "the environment whose tier is production, not review/x"
+    assert ("shop/legacy", ".gitlab-ci.yml", "master") in [a for a, _ in gitlab.called("file")]
