@@ -18,6 +18,7 @@ MAIN = PipelineContext.default_branch_push("main")
 FEATURE = PipelineContext.branch_push("main")
 
 ECS = "gitlab-template__Jobs-Deploy-ECS"
+AUTO_DEPLOY = "gitlab-template__Jobs-Deploy"
 TERRAFORM = "gitlab-template__Terraform-Base.latest"
 REVIEW_APPS = "gitlabhq__review-apps-main"
 
@@ -60,6 +61,26 @@ def test_a_template_of_hidden_jobs_only_is_a_fragment(
     assert document["level"] is None
     assert document["fragment"] is True
     assert document["missing"] == []
+
+
+def test_auto_devops_deploy_jobs_are_a_fragment_built_from_anchors_and_extends() -> None:
+    config = read(AUTO_DEPLOY)
+    assert config.fragment
+    image = "${CI_TEMPLATE_REGISTRY_HOST}/gitlab-org/cluster-integration/auto-deploy-image:"
+    production = config.job("production")
+    assert production is not None, "a YAML anchor whose body says extends: .auto-deploy"
+    assert production.image == image + "${AUTO_DEPLOY_IMAGE_VERSION}"
+    assert production.extends == (".auto-deploy",)
+    assert config.trigger(production, MAIN).automatic
+    assert config.trigger(production, FEATURE).never
+    # two `<<` merge keys: the manual rollout's rules, the production template's script
+    last = config.job("rollout 100%")
+    assert last is not None
+    assert (last.stage, last.allow_failure) == ("production", False)
+    assert "auto-deploy delete canary" in last.script
+    assert config.trigger(last, MAIN).manual
+    report = assess(config, deployments=None, health_configured=None, flags=None)
+    assert (report.level, report.fragment) == (None, True)
 
 
 def test_an_include_only_file_without_stages_is_a_fragment() -> None:
