@@ -319,6 +319,10 @@ class CiConfig:
         # (https://docs.gitlab.com/ee/ci/jobs/job_rules.html#cicd-variable-expressions).
         variables: dict[str, str | None] = dict(self.variables)
         variables.update(job.variables)
+        if job.environment is not None and "$" not in job.environment.name:
+            # GitLab sets it before evaluating the job's rules
+            # (https://gitlab.com/gitlab-org/gitlab/-/merge_requests/106093).
+            variables["CI_ENVIRONMENT_NAME"] = job.environment.name
         variables.update(context.variables())
         pipeline = _rules_outcomes(self.workflow_rules, variables, default_when="always")
         if pipeline is not None and pipeline <= {"never"}:

@@ -250,3 +250,26 @@ def test_a_production_deploy_named_by_a_variable_counts_as_production() -> None:
     production = report.finding("production_deploy")
     assert production is not None
     assert production.reason.startswith("deploy-production deploys by hand (when: manual) on main")
+
+
+def test_rules_see_the_environment_name_the_variables_give() -> None:
+    config = parse(
+        """
+variables:
+  TARGET_ENV: dev
+.base_job:
+  script: echo deploy
+  rules:
+    - if: $CI_ENVIRONMENT_NAME == $TARGET_ENV
+job1:
+  extends: .base_job
+  environment: {name: dev}
+job3:
+  extends: .base_job
+  environment: {name: test}
+"""
+    )
+    job1, job3 = config.job("job1"), config.job("job3")
+    assert job1 is not None and job3 is not None
+    assert config.trigger(job1, MAIN).automatic
+    assert config.trigger(job3, MAIN).never
