@@ -140,11 +140,20 @@ def _add_maturity_args(parser: argparse.ArgumentParser) -> None:
         "--ci-file", metavar="PATH", help="assess this .gitlab-ci.yml alone, without GitLab"
     )
     parser.add_argument(
+        "--group",
+        metavar="GROUP",
+        help="assess every project of this GitLab group (subgroups included): one table",
+    )
+    parser.add_argument(
         "--default-branch",
         metavar="NAME",
         help="with --ci-file: the default branch (default: the one the file names, else main)",
     )
-    parser.add_argument("--json", action="store_true", help="print JSON")
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print JSON")
+    output.add_argument(
+        "--markdown", action="store_true", help="with --group: a Markdown table for a team page"
+    )
     _add_command_config(parser)
 
 

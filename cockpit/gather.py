@@ -9,7 +9,8 @@ imported only to recognise its error class.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -45,7 +46,9 @@ async def dora_report(
     return compute(deployments, now=now, days=days)
 
 
-async def maturity_report(source: Any, service: Any) -> tuple[MaturityReport, tuple[str, ...]]:
+async def maturity_report(
+    source: Any, service: Any, *, health_unknown: str | None = None
+) -> tuple[MaturityReport, tuple[str, ...]]:
     """Read what the assessment needs from GitLab, concurrently, and assess.
 
     Returns the report and notes on the CI configuration. The CI file is required (its
@@ -55,6 +58,8 @@ async def maturity_report(source: Any, service: Any) -> tuple[MaturityReport, tu
     project, ref = service.gitlab_project, service.ref
     production = production_environment(service)
     unavailable: dict[str, str] = {}
+    if health_unknown is not None:
+        unavailable["health"] = health_unknown
     if production is None:
         unavailable["deployments"] = unavailable["health"] = (
             "the service has no environment in the configuration"
@@ -77,13 +82,82 @@ async def maturity_report(source: Any, service: Any) -> tuple[MaturityReport, tu
     report = assess(
         config,
         deployments=deployments,
-        health_configured=bool(production.success_rate) if production is not None else None,
+        health_configured=(
+            bool(production.success_rate)
+            if production is not None and health_unknown is None
+            else None
+        ),
         flags=flags,
         default_branch=ref,
         production=production.gitlab_environment if production is not None else "production",
         unavailable=unavailable,
     )
     return report, (*notes, *(config.warnings if config is not None else ()))
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    """One project of a group, assessed (or why it could not be)."""
+
+    project: str
+    #: The configuration's name for it, when cockpit.toml has it as a service.
+    service: str | None
+    report: MaturityReport | None
+    notes: tuple[str, ...] = ()
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class _GroupEnvironment:
+    name: str
+    gitlab_environment: str
+    success_rate: str | None = None
+
+
+@dataclass(frozen=True)
+class _GroupService:
+    """A project of the group that cockpit.toml does not configure: what GitLab says."""
+
+    gitlab_project: str
+    ref: str
+    environments: tuple[_GroupEnvironment, ...]
+
+
+NOT_CONFIGURED = "the project is not a service of cockpit's configuration (no health query)"
+
+
+async def group_maturity(source: Any, group: str, services: Iterable[Any]) -> tuple[GroupRow, ...]:
+    """Every project of ``group`` (subgroups included) assessed as ``cockpit maturity
+    SERVICE`` assesses one: a project the configuration has uses its service (production
+    environment, health query); any other its default branch and the GitLab environment
+    whose tier is production. One project GitLab refuses is a row with its reason."""
+    projects = await required(source.group_projects(group), f"the projects of the group {group}")
+    configured = {service.gitlab_project: service for service in services}
+
+    async def one(project: Any) -> GroupRow:
+        service = configured.get(project.path)
+        if service is None:
+            target: Any = _GroupService(
+                gitlab_project=project.path,
+                ref=project.default_branch or "main",
+                environments=tuple(
+                    _GroupEnvironment(name, name)
+                    for name in project.environments
+                    if environment_tier(name) == "production"
+                ),
+            )
+        else:
+            target = service
+        try:
+            report, notes = await maturity_report(
+                source, target, health_unknown=None if service else NOT_CONFIGURED
+            )
+        except CommandFailed as error:
+            name = service.name if service else None
+            return GroupRow(project.path, name, None, error=str(error))
+        return GroupRow(project.path, service.name if service else None, report, notes)
+
+    return tuple(await asyncio.gather(*(one(project) for project in projects)))
 
 
 def environment(service: Any, name: str) -> Any:

@@ -254,6 +254,16 @@ DEFAULT_MIGRATION_PATHS: tuple[str, ...] = (
 
 
 @dataclass(frozen=True)
+class GroupProject:
+    """A project of a GitLab group, with what assessing it needs."""
+
+    path: str  # path_with_namespace
+    default_branch: str | None
+    #: Its available environments' names.
+    environments: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class CiLint:
     """The project's CI configuration as GitLab's lint endpoint returns it."""
 

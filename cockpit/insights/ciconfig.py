@@ -146,6 +146,9 @@ class CiJob:
     extends: tuple[str, ...] = ()
     #: A trigger job starts a downstream pipeline instead of running a script.
     is_trigger: bool = False
+    #: Variables the job sees with a literal value: the global ones it inherits, then its
+    #: own (after ``extends``), which win.
+    variables: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -273,6 +276,10 @@ class CiConfig:
     #: Top-level ``variables:`` with literal values (what ``rules: if:`` may test).
     variables: tuple[tuple[str, str], ...] = ()
     workflow_rules: tuple[Rule, ...] | None = None
+    #: Whether the file declares ``stages:`` itself (else GitLab's defaults apply).
+    stages_declared: bool = False
+    #: Hidden jobs (``.name``): templates for ``extends``/``!reference``, never run.
+    hidden_jobs: tuple[str, ...] = ()
     #: Things GitLab would reject or that could not be resolved from this file alone.
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
@@ -280,6 +287,21 @@ class CiConfig:
     def complete(self) -> bool:
         """Everything is in this text (no ``include:`` left to fetch)."""
         return not self.includes
+
+    @property
+    def fragment(self) -> bool:
+        """The file is a piece meant to be included into another, not a pipeline by itself.
+
+        Either it defines no job that runs (only hidden ``.templates`` or ``include:``)
+        and no stages, or its jobs use stages it does not declare, which GitLab refuses in
+        a file of its own ("chosen stage does not exist"; the default stages are
+        ``.pre, build, test, deploy, .post``: https://docs.gitlab.com/ee/ci/yaml/#stages).
+        """
+        if self.stages_declared:
+            return False
+        if not self.jobs:
+            return bool(self.hidden_jobs or self.includes)
+        return any(job.stage not in DEFAULT_STAGES for job in self.jobs)
 
     def job(self, name: str) -> CiJob | None:
         return next((job for job in self.jobs if job.name == name), None)
@@ -293,7 +315,14 @@ class CiConfig:
 
     def trigger(self, job: CiJob, context: PipelineContext) -> Trigger:
         """Whether ``job`` runs in ``context``'s pipeline: automatically, manually or never."""
+        # rules:if sees the job's own variables as well as the global ones
+        # (https://docs.gitlab.com/ee/ci/jobs/job_rules.html#cicd-variable-expressions).
         variables: dict[str, str | None] = dict(self.variables)
+        variables.update(job.variables)
+        if job.environment is not None and "$" not in job.environment.name:
+            # GitLab sets it before evaluating the job's rules
+            # (https://gitlab.com/gitlab-org/gitlab/-/merge_requests/106093).
+            variables["CI_ENVIRONMENT_NAME"] = job.environment.name
         variables.update(context.variables())
         pipeline = _rules_outcomes(self.workflow_rules, variables, default_when="always")
         if pipeline is not None and pipeline <= {"never"}:
@@ -651,6 +680,14 @@ class _Builder:
             includes=self.includes(),
             variables=_literal_variables(self.document.get("variables")),
             workflow_rules=self.workflow_rules(),
+            stages_declared=isinstance(
+                self.document.get("stages", self.document.get("types")), list
+            ),
+            hidden_jobs=tuple(
+                name
+                for name, body in self.document.items()
+                if name.startswith(".") and isinstance(body, dict)
+            ),
             warnings=tuple(dict.fromkeys(self.warnings)),
         )
 
@@ -700,6 +737,7 @@ class _Builder:
 
     def job(self, name: str, body: dict[str, Any], defaults: dict[str, Any]) -> CiJob:
         body = {**self.inherited(body, defaults), **body}
+        values = self.job_variables(body)
         rules = _rules(body["rules"]) if isinstance(body.get("rules"), list) else None
         when = str(body.get("when") or "on_success")
         allow_failure, exit_codes = _allow_failure(body.get("allow_failure"))
@@ -719,14 +757,28 @@ class _Builder:
             except_=_ref_filter(body.get("except")),
             allow_failure=allow_failure,
             allow_failure_exit_codes=exit_codes,
-            environment=_environment(body.get("environment")),
+            environment=_environment(body.get("environment"), values),
             services=_services(body.get("services")),
             artifacts=_artifacts(body.get("artifacts")),
             coverage=str(body["coverage"]) if body.get("coverage") is not None else None,
             parallel=_parallel(body.get("parallel")),
             extends=tuple(_names(self.document[name].get("extends"))),
             is_trigger="trigger" in body,
+            variables=tuple((key, value) for key, value in values.items() if "$" not in value),
         )
+
+    def job_variables(self, body: dict[str, Any]) -> dict[str, str]:
+        """The variables a job sees: the global ones ``inherit: variables`` lets through,
+        then its own (https://docs.gitlab.com/ee/ci/yaml/#inheritvariables)."""
+        inherit = body.get("inherit")
+        choice = inherit.get("variables", True) if isinstance(inherit, dict) else True
+        globals_ = _variable_values(self.document.get("variables"))
+        if choice is False:
+            globals_ = {}
+        elif isinstance(choice, list):
+            allowed = set(_names(choice))
+            globals_ = {key: value for key, value in globals_.items() if key in allowed}
+        return {**globals_, **_variable_values(body.get("variables"))}
 
     @staticmethod
     def inherited(body: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
@@ -798,8 +850,10 @@ def _needs(value: Any) -> tuple[str, ...]:
 
 
 def _rules(entries: list[Any]) -> tuple[Rule, ...]:
+    """``rules:`` in order; lists nested by ``- !reference [.job, rules]`` are flattened
+    in place (https://docs.gitlab.com/ee/ci/yaml/yaml_optimization.html#reference-tags)."""
     rules: list[Rule] = []
-    for entry in entries:
+    for entry in _flatten(entries):
         if not isinstance(entry, dict):
             continue
         condition = entry.get("if")
@@ -838,17 +892,25 @@ def _allow_failure(value: Any) -> tuple[bool | None, tuple[int, ...]]:
     return None, ()
 
 
-def _environment(value: Any) -> Environment | None:
+def _environment(value: Any, variables: Mapping[str, str] | None = None) -> Environment | None:
+    """The job's environment, its name expanded with the variables the file defines.
+
+    GitLab expands ``environment:name`` itself, with any CI/CD variable
+    (https://docs.gitlab.com/ee/ci/variables/where_variables_can_be_used.html); what the
+    file does not define (predefined ``$CI_COMMIT_REF_SLUG``, project variables) stays as
+    written, a pattern such as ``review/$CI_COMMIT_REF_SLUG``.
+    """
+    known = variables or {}
     if isinstance(value, str):
-        return Environment(name=value)
+        return Environment(name=expand(value, known))
     if isinstance(value, dict) and value.get("name") is not None:
         tier = value.get("deployment_tier")
         url = value.get("url")
         return Environment(
-            name=str(value["name"]),
+            name=expand(str(value["name"]), known),
             action=str(value.get("action") or "start"),
             url=str(url) if url is not None else None,
-            deployment_tier=str(tier) if tier is not None else None,
+            deployment_tier=expand(str(tier), known) if tier is not None else None,
         )
     return None
 
@@ -904,3 +966,33 @@ def _literal_variables(value: Any) -> tuple[tuple[str, str], ...]:
         if isinstance(item, bool | int | float | str) and "$" not in str(item):
             found.append((str(name), str(item)))
     return tuple(found)
+
+
+def _variable_values(value: Any) -> dict[str, str]:
+    """``variables:`` as name → text (``{value: …, description: …}`` gives its value)."""
+    if not isinstance(value, dict):
+        return {}
+    found: dict[str, str] = {}
+    for name, item in value.items():
+        if isinstance(item, dict):
+            item = item.get("value")
+        if isinstance(item, bool | int | float | str):
+            found[str(name)] = str(item).lower() if isinstance(item, bool) else str(item)
+    return found
+
+
+_VARIABLE = re.compile(r"\$(?:\{(\w+)\}|(\w+))")
+_MAX_EXPANSIONS = 10
+
+
+def expand(text: str, variables: Mapping[str, str]) -> str:
+    """``$NAME`` and ``${NAME}`` replaced by their values, repeatedly (a value may name
+    another variable); names not in ``variables`` are left as written."""
+    for _ in range(_MAX_EXPANSIONS):
+        expanded = _VARIABLE.sub(
+            lambda match: variables.get(match.group(1) or match.group(2), match.group(0)), text
+        )
+        if expanded == text:
+            break
+        text = expanded
+    return text

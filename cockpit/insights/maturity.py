@@ -117,6 +117,10 @@ _INCLUDES_ADVICE = (
     "assess the service with GitLab access (cockpit maturity SERVICE), which reads the "
     "configuration with its includes merged"
 )
+_FRAGMENT_ADVICE = (
+    "assess the .gitlab-ci.yml that includes this file, or the service with GitLab access "
+    "(cockpit maturity SERVICE)"
+)
 _TEST_KINDS = {
     "unit_tests": "unit",
     "integration_tests": "integration",
@@ -136,9 +140,14 @@ class Finding:
         return {"key": self.key, "title": self.title, "reason": self.reason}
 
 
+#: How a fragment (a file meant to be included, see ``CiConfig.fragment``) is reported.
+FRAGMENT_NOTE = "fragment — tests and stages come from includes"
+
+
 @dataclass(frozen=True)
 class MaturityReport:
-    level: int
+    #: None when the file cannot tell: a fragment whose tests live in the including file.
+    level: int | None
     present: tuple[Finding, ...] = ()
     missing: tuple[Finding, ...] = ()
     unknown: tuple[Finding, ...] = ()
@@ -147,9 +156,13 @@ class MaturityReport:
     #: False when the CI configuration includes files that were not read: the level is
     #: then a lower bound (what the includes hold could raise it).
     complete: bool = True
+    #: The CI file is a fragment meant to be included (``CiConfig.fragment``).
+    fragment: bool = False
 
     @property
     def level_name(self) -> str:
+        if self.level is None:
+            return FRAGMENT_NOTE if self.fragment else "unknown"
         return LEVEL_NAMES[self.level]
 
     def finding(self, key: str) -> Finding | None:
@@ -166,6 +179,7 @@ class MaturityReport:
             "unknown": [item.to_json() for item in self.unknown],
             "next_step": self.next_step.to_json() if self.next_step else None,
             "complete": self.complete,
+            "fragment": self.fragment,
         }
 
 
@@ -195,7 +209,7 @@ def assess(
         verdicts.update(
             {key: ("missing", "the project has no CI configuration") for key in PRIORITY}
         )
-        level = 1
+        level: int | None = 1
     else:
         pipeline = _Pipeline(ci, default_branch, production, deployments)
         verdicts.update(pipeline.verdicts())
@@ -213,7 +227,9 @@ def assess(
         (Finding(item.key, item.title, SIGNALS[item.key][1]) for item in groups["missing"]),
         None,
     )
-    if next_step is None and ci is not None and not ci.complete:
+    if next_step is None and level is None:
+        next_step = Finding("includes", "the including CI configuration", _FRAGMENT_ADVICE)
+    elif next_step is None and ci is not None and not ci.complete:
         next_step = Finding("includes", "the whole CI configuration", _INCLUDES_ADVICE)
     return MaturityReport(
         level=level,
@@ -222,6 +238,7 @@ def assess(
         unknown=tuple(groups["unknown"]),
         next_step=next_step,
         complete=ci is None or ci.complete,
+        fragment=ci is not None and level is None,
     )
 
 
@@ -368,7 +385,14 @@ class _Pipeline:
             return []
         return [stage for stage in self.ci.stages if set(words(stage)) & _TEST_STAGE_WORDS]
 
-    def level(self) -> int:
+    @property
+    def fragment(self) -> bool:
+        """A file meant to be included, without tests of its own: the level is open."""
+        return self.ci.fragment and not self.tests
+
+    def level(self) -> int | None:
+        if self.fragment:
+            return None
         if not self.tests and not self.tests_declared_in_stages():
             return 1
         production = self.production_jobs
@@ -396,12 +420,16 @@ class _Pipeline:
         }
         for key, kind in _TEST_KINDS.items():
             verdicts[key] = self.test_kind(kind)
-        if not self.ci.complete:
-            verdicts = {
-                key: (("unknown", self.incomplete_reason()) if state == "missing" else (state, why))
-                for key, (state, why) in verdicts.items()
-            }
-        return verdicts
+        if self.fragment:
+            reason = f"not in this file, a {FRAGMENT_NOTE}"
+        elif not self.ci.complete:
+            reason = self.incomplete_reason()
+        else:
+            return verdicts
+        return {
+            key: (("unknown", reason) if state == "missing" else (state, why))
+            for key, (state, why) in verdicts.items()
+        }
 
     def pipeline_exists(self) -> tuple[str, str]:
         if self.ci.jobs:

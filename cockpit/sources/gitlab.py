@@ -35,6 +35,7 @@ from cockpit.model import (
     Comparison,
     Deployment,
     FeatureFlag,
+    GroupProject,
     Job,
     Pipeline,
     SourceName,
@@ -68,6 +69,10 @@ API_PREFIX = "/api/v4"
 
 
 # --------------------------------------------------------------------------- writes, described
+
+
+def _bind(call: Callable[[str], T], project: Mapping[str, Any]) -> Callable[[], T]:
+    return lambda: call(str(project["path_with_namespace"]))
 
 
 def _project(project: str) -> str:
@@ -551,6 +556,39 @@ class GitLabSource:
             return parse_ci_lint(result.attributes)
 
         return await self._call("linting the CI configuration", project, call)
+
+    async def group_projects(self, group: str) -> tuple[GroupProject, ...]:
+        """The group's projects, subgroups included, not archived, by path, each with its
+        available environments (``GET /groups/:id/projects?include_subgroups=true``,
+        docs.gitlab.com/api/groups/#list-projects; ``GET /projects/:id/environments``,
+        docs.gitlab.com/api/environments/)."""
+
+        def listing() -> list[Any]:
+            found = self._gl.groups.get(group, lazy=True).projects.list(
+                include_subgroups=True, archived=False, iterator=True
+            )
+            return sorted((p.attributes for p in found), key=lambda a: a["path_with_namespace"])
+
+        projects = await self._call(f"listing the projects of {group}", None, listing)
+
+        def environments(path: str) -> tuple[str, ...]:
+            found = self._project(path).environments.list(states="available", iterator=True)
+            return tuple(str(e.attributes["name"]) for e in found)
+
+        names = await asyncio.gather(
+            *(
+                self._call("listing environments", p["path_with_namespace"], _bind(environments, p))
+                for p in projects
+            )
+        )
+        return tuple(
+            GroupProject(
+                path=str(p["path_with_namespace"]),
+                default_branch=p.get("default_branch"),
+                environments=envs,
+            )
+            for p, envs in zip(projects, names, strict=True)
+        )
 
     async def current_user(self) -> str:
         """The token owner's username (for the audit log)."""

@@ -115,6 +115,8 @@ def insights_provider(engine: Engine, config: Config) -> InsightsProvider | None
                 next_step=step.title if step else None,
                 next_step_reason=step.reason if step else None,
                 complete=report.complete,
+                # a fragment has no level: its reason is shown where an error would be
+                error=report.level_name if report.level is None else None,
             )
 
         async def measure(

@@ -55,6 +55,7 @@ class Environment:
 
 @dataclass
 class Service:
+    name: str = "checkout"
     gitlab_project: str = "shop/checkout"
     ref: str = "main"
     environments: tuple[Environment, ...] = (

@@ -397,7 +397,15 @@ def test_the_next_step_is_the_most_valuable_missing_item() -> None:
 
 def test_json_has_the_documented_shape() -> None:
     document = assess_ci(parse(RULES_MANUAL)).to_json()
-    assert set(document) == {"level", "present", "missing", "unknown", "next_step", "complete"}
+    assert set(document) == {
+        "level",
+        "present",
+        "missing",
+        "unknown",
+        "next_step",
+        "complete",
+        "fragment",
+    }
     assert document["level"] == 3
     for group in ("present", "missing", "unknown"):
         for item in document[group]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,7 +13,9 @@ from cockpit import gather
 from cockpit.cli import build_parser, main
 from cockpit.commands import maturity
 from cockpit.errors import CommandFailed
-from cockpit.model import CiLint, Deployment, FeatureFlag
+from cockpit.insights.ciconfig import parse
+from cockpit.insights.maturity import assess
+from cockpit.model import CiLint, Deployment, FeatureFlag, GroupProject
 from tests.unit.gitlab_stand_in import (
     Service,
     StandInGitLab,
@@ -295,3 +298,81 @@ def test_the_service_command_prints_the_report(
     assert json.loads(capsys.readouterr().out)["level"] == 3
     assert main(["maturity", "checkout"]) == 0
     assert capsys.readouterr().out.startswith("checkout: maturity level 3 of 4")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["maturity", "svc", "--group", "shop"], "give a SERVICE, --ci-file PATH or --group GROUP"),
+        (["maturity", "svc", "--markdown"], "--markdown goes with --group GROUP"),
+    ],
+)
+def test_group_usage_mistakes(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(args) == 2
+    assert capsys.readouterr().err.startswith(f"cockpit: error: {message}")
+
+
+def test_group_rows_for_people_and_for_a_team_page() -> None:
+    fragment = assess(
+        parse("include: [{local: ci/jobs.yml}]\n"),
+        deployments=None,
+        health_configured=None,
+        flags=None,
+    )
+    rows = (
+        gather.GroupRow("shop/a|b", "ab", fragment),
+        gather.GroupRow("shop/down", None, None, error="GitLab: cannot read .gitlab-ci.yml"),
+    )
+    table = maturity.group_table("shop", rows).splitlines()
+    assert table[1].split()[:2] == ["shop/a|b", "?"]
+    assert "fragment — tests and stages come from includes" in table[1]
+    assert "not assessed: GitLab: cannot read .gitlab-ci.yml" in table[2]
+    assert table[-1] == "2 projects in shop"
+    markdown = maturity.group_markdown("shop", rows).splitlines()
+    assert markdown[4].startswith(
+        "| shop/a\\|b | ? | fragment — tests and stages come from includes |"
+    )
+
+
+@dataclass
+class GroupStandIn(StandInGitLab):
+    projects: tuple[GroupProject, ...] = ()
+    unreadable: str = ""
+
+    async def group_projects(self, group: str) -> tuple[GroupProject, ...]:
+        return await self._answer("group_projects", self.projects, group)
+
+    async def file(self, project: str, path: str, ref: str) -> str | None:
+        if project == self.unreadable:
+            raise self.failures["unreadable"]
+        return await super().file(project, path, ref)
+
+
+async def test_a_group_gives_one_row_per_project_even_when_one_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    error = source_error_class(monkeypatch)
+    gitlab = GroupStandIn(
+        files={".gitlab-ci.yml": MANUAL_GATE},
+        projects=(
+            GroupProject("shop/checkout", "main", ("staging", "production")),
+            GroupProject("shop/down", "main", ()),
+            GroupProject("shop/legacy", "master", ("review/x", "prod")),
+        ),
+        unreadable="shop/down",
+        failures={"unreadable": refusal(error, "403 Forbidden")},
+    )
+    rows = await gather.group_maturity(gitlab, "shop", [Service()])
+    assert [row.project for row in rows] == ["shop/checkout", "shop/down", "shop/legacy"]
+    checkout, down, legacy = rows
+    assert checkout.report is not None and checkout.report.level == 3
+    assert down.report is None
+    assert down.error == "GitLab: cannot read .gitlab-ci.yml of shop/down at main: 403 Forbidden"
+    assert legacy.service is None and legacy.report is not None
+    deployments = gitlab.called("deployments")
+    assert (("shop/legacy", "prod"), {"limit": 100}) in [
+        (args, {"limit": kwargs["limit"]}) for args, kwargs in deployments
+    ], "the environment whose tier is production, not review/x"
+    assert ("shop/legacy", ".gitlab-ci.yml", "master") in [a for a, _ in gitlab.called("file")]
