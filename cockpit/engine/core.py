@@ -100,7 +100,7 @@ class Engine:
             self.store.intervals[feed.source] = feed.interval()
         for row in rows:
             for source in SourceName:
-                covering = self._feed(source)
+                covering = self.feed(source)
                 if covering is not None and covering.covers(row.service, row.env):
                     row.sources[source] = SourceStatus(source=source)
         self.store.publish_all()
@@ -141,7 +141,8 @@ class Engine:
 
         return PrometheusSource(self.config.prometheus)
 
-    def _feed(self, source: SourceName) -> Feed | None:
+    def feed(self, source: SourceName) -> Feed | None:
+        """The feed of ``source``, if the configuration reads it."""
         for feed in self.feeds:
             if feed.source is source:
                 return feed
@@ -232,8 +233,11 @@ class Engine:
             with contextlib.suppress(Exception):
                 await feed.close()
 
-    def _spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> None:
-        self._tasks.append(asyncio.create_task(coroutine, name=name))
+    def _spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+        task = asyncio.create_task(coroutine, name=name)
+        self._tasks = [t for t in self._tasks if not t.done()]
+        self._tasks.append(task)
+        return task
 
     # ------------------------------------------------------------------ for tests
 

@@ -20,8 +20,8 @@ from datetime import datetime
 
 from cockpit.backoff import BackoffPolicy, adaptive_interval, rate_limited_wait
 from cockpit.config import Config, EnvironmentConfig, ServiceConfig
-from cockpit.engine.polling import PollerGroup, Spawn
-from cockpit.engine.protocols import GitLabReads, Quota
+from cockpit.engine.polling import PollerGroup, Spawn, probe_cap, slow_latency
+from cockpit.engine.protocols import GitLabReads, Probing, Quota
 from cockpit.engine.store import RowStore
 from cockpit.model import (
     ACTIVE_STATUSES,
@@ -131,7 +131,14 @@ class GitLabFeed:
         self._store = store
         self._config = config
         self.projects: dict[str, Project] = {}
-        self.group = PollerGroup(SourceName.GITLAB, rng=rng, spawn=spawn)
+        self.group = PollerGroup(
+            SourceName.GITLAB,
+            rng=rng,
+            spawn=spawn,
+            probe=gitlab.probe if isinstance(gitlab, Probing) else None,
+            policy=GITLAB_BACKOFF,
+            probe_cap=probe_cap(self.interval()),
+        )
 
     def covers(self, service: ServiceConfig, env: EnvironmentConfig) -> bool:
         return bool(service.gitlab_project)
@@ -244,6 +251,7 @@ class GitLabFeed:
             flags = tuple(await gitlab.feature_flags(project.path))
             project.flags_at = now
             store.followed_up(("project", project.path))
+        slow = slow_latency(gitlab)
         for key in project.keys:
             row = store.rows[key]
             changed = False
@@ -260,7 +268,7 @@ class GitLabFeed:
             if flags is not None and row.flags != flags:
                 row.flags = flags
                 changed = True
-            store.ok(row, SourceName.GITLAB, changed)
+            store.ok(row, SourceName.GITLAB, changed, slow=slow)
         moving = moving or self._moving(project)
         interval = adaptive_interval(
             moving=moving, active=poll.gitlab_active, idle=poll.gitlab_idle

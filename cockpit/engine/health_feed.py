@@ -16,8 +16,8 @@ from datetime import UTC, datetime, timedelta
 
 from cockpit.backoff import BackoffPolicy, adaptive_interval
 from cockpit.config import Config, EnvironmentConfig, ServiceConfig
-from cockpit.engine.polling import Poller, PollerGroup, Spawn
-from cockpit.engine.protocols import PrometheusReads
+from cockpit.engine.polling import Poller, PollerGroup, Spawn, probe_cap, slow_latency
+from cockpit.engine.protocols import Probing, PrometheusReads
 from cockpit.engine.store import Row, RowStore
 from cockpit.model import EnvKey, Health, Sample, SourceName, classify_health
 
@@ -79,7 +79,14 @@ class HealthFeed:
         self.prometheus = prometheus
         self._store = store
         self._config = config
-        self.group = PollerGroup(SourceName.PROMETHEUS, rng=rng, spawn=spawn)
+        self.group = PollerGroup(
+            SourceName.PROMETHEUS,
+            rng=rng,
+            spawn=spawn,
+            probe=prometheus.probe if isinstance(prometheus, Probing) else None,
+            policy=PROMETHEUS_BACKOFF,
+            probe_cap=probe_cap(self.interval()),
+        )
         self._pollers: dict[EnvKey, Poller] = {}
 
     def covers(self, service: ServiceConfig, env: EnvironmentConfig) -> bool:
@@ -164,7 +171,7 @@ class HealthFeed:
         )
         changed = health != row.health
         row.health = health
-        store.ok(row, SourceName.PROMETHEUS, changed)
+        store.ok(row, SourceName.PROMETHEUS, changed, slow=slow_latency(prometheus))
         if not row.chart_loaded:
             return FOLLOW_UP_SECONDS
         return adaptive_interval(moving=moving, active=poll.prometheus_active, idle=poll.prometheus)

@@ -12,22 +12,33 @@ degraded while their last rollout stays on screen.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import random
+import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 from cockpit.backoff import BackoffPolicy
 from cockpit.config import EnvironmentConfig, ServiceConfig
-from cockpit.engine.polling import Spawn, unexpected
-from cockpit.engine.protocols import KubeReads, Watch
+from cockpit.engine.polling import Spawn, is_outage, slow_latency, unexpected
+from cockpit.engine.protocols import ContextProbing, Heard, KubeReads, Reconnecting, Watch
 from cockpit.engine.store import Row, RowStore
-from cockpit.model import EnvKey, Rollout, SourceName
+from cockpit.model import EnvKey, LinkState, Rollout, SourceName
 from cockpit.redact import shown
 from cockpit.sources.errors import SourceError
+from cockpit.sources.kube import WatchChange
 
 #: Backoff of a failing watch: from 0.25–0.5 s up to half a minute.
 KUBE_BACKOFF = BackoffPolicy(base=0.5, cap=30.0)
+#: Seconds of silence from a context's apiserver (no list, event or BOOKMARK on any of
+#: its watches) before the feed asks it directly whether it still answers. Bookmarks
+#: cannot be relied on for this: the apiserver sends them "at its discretion" (about
+#: once a minute from the watch cache; Kubernetes API concepts, "Watch bookmarks").
+LIVENESS_WINDOW = 8.0
+#: While a context's apiserver fails, it is asked at least this often (seconds).
+KUBE_PROBE_CAP = 1.0
 
 #: (context, namespace, kind) of one watch; context "" is the kubeconfig's current one.
 WatchKey = tuple[str, str, str]
@@ -90,12 +101,23 @@ class KubeFeed:
         #: (context, namespace, kind, name) of a workload -> the rows that show it.
         self._index: dict[tuple[str, str, str, str], list[EnvKey]] = {}
         self._namespace: dict[EnvKey, str] = {}
+        self._following: dict[WatchKey, asyncio.Task[None]] = {}
+        #: Contexts whose apiserver fails as a whole (probed until it answers).
+        self._failing: set[str] = set()
+        self._retry_after: dict[str, float] = {}
+        #: ``time.monotonic()`` of each context's last answer to a probe.
+        self._answered: dict[str, float] = {}
+        self.probes = 0
+        #: The slowness last shown per context (tenths of a second; None: fast).
+        self._slow: dict[str, float | None] = {}
 
     def covers(self, service: ServiceConfig, env: EnvironmentConfig) -> bool:
         return bool(env.workload_name)
 
     def interval(self) -> float | None:
-        return None  # a watch is quiet when nothing changes: only errors make it stale
+        # A watch is quiet when nothing changes; with a liveness check, "ok" means the
+        # apiserver answered within the window.
+        return LIVENESS_WINDOW if isinstance(self.kube, ContextProbing) else None
 
     def follow_ups(self) -> set[tuple[str, object]]:
         return set()
@@ -147,10 +169,17 @@ class KubeFeed:
                     store.failed(self._namespace_keys(context, namespace), SourceName.KUBE, failure)
                     break
                 self.watches[(context, namespace, kind)] = watch
-                self._spawn(
-                    self._follow((context, namespace, kind), watch),
-                    f"kube:{context}/{namespace}/{kind}",
-                )
+                self._start_following((context, namespace, kind))
+        if isinstance(self.kube, ContextProbing):
+            for context in sorted({context for context, _, _ in self.watches}):
+                self._answered[context] = time.monotonic()  # the lists are on their way
+                self._spawn(self._liveness(context), f"kube-liveness:{context}")
+
+    def _start_following(self, key: WatchKey) -> None:
+        context, namespace, kind = key
+        self._following[key] = self._spawn(
+            self._follow(key, self.watches[key]), f"kube:{context}/{namespace}/{kind}"
+        )
 
     def _namespace_keys(self, context: str, namespace: str) -> list[EnvKey]:
         return [
@@ -166,20 +195,131 @@ class KubeFeed:
         The watch itself re-lists on 410, reconnects and backs off (with this feed's
         policy); it reports each failure as a change carrying the error.
         """
+        async with contextlib.aclosing(watch.changes()) as changes:
+            async for change in changes:
+                self._apply(key, change)
+
+    def _apply(self, key: WatchKey, change: WatchChange) -> None:
+        """One change of a watch: recompute the rows it affects, or mark them failing."""
         context, namespace, _ = key
-        async for change in watch.changes():
-            if change.error is not None:
-                self._errors[key] = change.error
-                self._store.failed(
-                    self._namespace_keys(context, namespace), SourceName.KUBE, change.error
-                )
+        if change.error is not None:
+            self._errors[key] = change.error
+            self._store.failed(
+                self._namespace_keys(context, namespace), SourceName.KUBE, change.error
+            )
+            if is_outage(change.error) and isinstance(self.kube, ContextProbing):
+                self._failing.add(context)  # the liveness check probes it from now on
+                if change.error.retry_after:
+                    self._retry_after[context] = change.error.retry_after
+            return
+        self._update_slow(context)
+        self._owned.pop(key, None)
+        recovered = self._errors.pop(key, None) is not None
+        first = key not in self._ready
+        self._ready.add(key)
+        names = None if first or change.relisted or recovered else change.names
+        self._changed(key, names)
+
+    # ------------------------------------------------------------------ liveness
+
+    def _quiet_since(self, context: str) -> float:
+        """``time.monotonic()`` when the context's apiserver last said anything."""
+        heard = [self._answered.get(context, 0.0)]
+        for (watch_context, _, _), watch in self.watches.items():
+            if watch_context == context:
+                heard.append((watch.heard_at if isinstance(watch, Heard) else None) or 0.0)
+        return max(heard)
+
+    async def _liveness(self, context: str) -> None:
+        """Notice a hung apiserver, and the first moment a failing one answers again.
+
+        While the context's watches are silent for :data:`LIVENESS_WINDOW`, or while its
+        apiserver fails, ask it one cheap question (``GET /version``, with a short
+        timeout). No answer: every row of the context is degraded now, not when a watch's
+        read times out minutes later. The first answer after a failure restarts every
+        watch of the context at once, from its last resourceVersion (or a re-list when
+        that has expired), instead of each waiting out its own backoff.
+        """
+        assert isinstance(self.kube, ContextProbing)
+        failures = 0
+        while True:
+            if context in self._failing:
+                failures += 1
+                delay = min(KUBE_PROBE_CAP, KUBE_BACKOFF.delay(failures, self._rng))
+                delay = max(delay, self._retry_after.pop(context, 0.0))
+                await asyncio.sleep(delay)
+            else:
+                failures = 0
+                # While the apiserver is shown slow, ask again anyway: only a new answer
+                # can say it is fast again.
+                window = LIVENESS_WINDOW / 2 if self._slow.get(context) else LIVENESS_WINDOW
+                wait = self._quiet_since(context) + window - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(min(wait, window))
+                    continue
+            self.probes += 1
+            try:
+                await self.kube.probe(context or None)
+            except asyncio.CancelledError:
+                raise
+            except SourceError as error:
+                if is_outage(error):
+                    self._hung(context, error)
+                    continue
+            except Exception as error:
+                self._hung(context, unexpected(SourceName.KUBE, error, "kube liveness"))
                 continue
-            self._owned.pop(key, None)
-            recovered = self._errors.pop(key, None) is not None
-            first = key not in self._ready
-            self._ready.add(key)
-            names = None if first or change.relisted or recovered else change.names
-            self._changed(key, names)
+            self._answered[context] = time.monotonic()
+            if context in self._failing:
+                self._release(context)
+            else:
+                self._update_slow(context, answered=True)
+
+    def _update_slow(self, context: str, *, answered: bool = False) -> None:
+        """Show how slowly the context's apiserver answers (its last request's time) on
+        every row it serves that is otherwise ok; ``answered``: it just answered a probe,
+        so those rows are fresh too."""
+        slow = slow_latency(self.kube)
+        shown = round(slow, 1) if slow is not None else None
+        if not answered and self._slow.get(context) == shown:
+            return
+        self._slow[context] = shown
+        for row_key in self._context_keys(context):
+            row = self._store.rows[row_key]
+            status = row.sources.get(SourceName.KUBE)
+            if status is not None and status.state is LinkState.OK:
+                self._store.ok(row, SourceName.KUBE, False, slow=slow)
+
+    def _context_keys(self, context: str) -> list[EnvKey]:
+        return [
+            key for (ctx, _, _, _), keys in self._index.items() if ctx == context for key in keys
+        ]
+
+    def _hung(self, context: str, error: SourceError) -> None:
+        """The context's apiserver did not answer: its rows are degraded until it does."""
+        if error.retry_after:
+            self._retry_after[context] = error.retry_after
+        if context in self._failing:
+            return
+        self._failing.add(context)
+        for key in self.watches:
+            if key[0] == context:
+                self._errors[key] = error
+        self._store.failed(self._context_keys(context), SourceName.KUBE, error)
+
+    def _release(self, context: str) -> None:
+        """The context's apiserver answers again: every one of its watches reconnects now."""
+        self._failing.discard(context)
+        self._retry_after.pop(context, None)
+        for key, watch in self.watches.items():
+            if key[0] != context:
+                continue
+            task = self._following.get(key)
+            if task is not None:
+                task.cancel()
+            if isinstance(watch, Reconnecting):
+                watch.interrupted()
+            self._start_following(key)
 
     def _changed(self, key: WatchKey, names: Iterable[str] | None) -> None:
         """Recompute the rows that a change to ``names`` of the watch's kind can affect."""

@@ -34,8 +34,11 @@ log = logging.getLogger("cockpit.engine")
 #: megabytes; the row, the table under ``cockpit status`` and the screen show one line).
 ERROR_LIMIT = 400
 
+#: Seconds an answer may take before its source shows as slow (with the time it took).
+SLOW_ANSWER = 2.0
+
 #: Starts a task the engine owns (cancelled by ``Engine.stop``).
-Spawn = Callable[[Coroutine[Any, Any, None], str], None]
+Spawn = Callable[[Coroutine[Any, Any, None], str], asyncio.Task[None]]
 
 
 def degraded_after(interval: float) -> float:
@@ -67,6 +70,21 @@ def unexpected(source: SourceName, error: Exception, where: str) -> SourceError:
 _LOGGED: set[tuple[str, str]] = set()
 
 
+def slow_latency(source: object) -> float | None:
+    """The source's last answer time when it was slower than :data:`SLOW_ANSWER`."""
+    from cockpit.engine.protocols import Timed
+
+    if isinstance(source, Timed) and source.latency is not None and source.latency > SLOW_ANSWER:
+        return source.latency
+    return None
+
+
+def probe_cap(interval: float | None) -> float:
+    """How long a failing source may go unprobed: a recovery must show within
+    max(2 s, one poll interval), and one cheap request a second is no burden."""
+    return max(1.0, min((interval or 2.0) / 2, 15.0))
+
+
 class Poller:
     """Call ``poll`` over and over, one call at a time.
 
@@ -86,8 +104,10 @@ class Poller:
         on_error: Callable[[SourceError], None],
         source: SourceName,
         on_recovered: Callable[[Poller], None] | None = None,
+        on_failed: Callable[[Poller, SourceError], None] | None = None,
     ) -> None:
         self.name = name
+        self._on_failed = on_failed
         self._poll = poll
         self._policy = policy
         self._rng = rng
@@ -99,8 +119,9 @@ class Poller:
         self.failures = 0
         self.polls = 0
 
-    def wake(self) -> None:
-        if asyncio.get_running_loop().time() >= self._hold_until:
+    def wake(self, *, force: bool = False) -> None:
+        """Poll now; ``force``: even within a ``Retry-After`` (the source answered since)."""
+        if force or asyncio.get_running_loop().time() >= self._hold_until:
             self._wake.set()
 
     async def run(self) -> None:
@@ -125,6 +146,8 @@ class Poller:
                 if error.retry_after:
                     self._hold_until = loop.time() + delay
                 self._on_error(error)
+                if self._on_failed is not None:
+                    self._on_failed(self, error)
             except Exception as error:  # a bug must not stop the screen from updating
                 self.failures += 1
                 delay = self._policy.delay(self.failures, self._rng)
@@ -136,15 +159,47 @@ class Poller:
                     await self._wake.wait()
 
 
-class PollerGroup:
-    """One source's pollers, started as the engine's tasks, woken together."""
+def is_outage(error: SourceError) -> bool:
+    """A failure of the whole source (no answer, 5xx, 429, 401), not of one read (a 404)."""
+    return error.transient or error.status == 401
 
-    def __init__(self, source: SourceName, *, rng: random.Random, spawn: Spawn) -> None:
+
+class PollerGroup:
+    """One source's pollers, started as the engine's tasks, failing and recovering together.
+
+    When a poller in good standing fails in a way that concerns the whole source (no
+    answer, 5xx, 429, 401: :func:`is_outage`), the group starts probing the source with
+    one cheap request (``probe``) at the backoff interval, capped at ``probe_cap`` so that
+    a recovery is seen within that, and never sooner than ``Retry-After``. On the first
+    answer — from the probe or any poller — every failing poller of the source polls at
+    once, so every row is fresh again within a poll, not at the end of its own backoff.
+    Without a probe, a poller's own recovery still wakes the others.
+    """
+
+    def __init__(
+        self,
+        source: SourceName,
+        *,
+        rng: random.Random,
+        spawn: Spawn,
+        probe: Callable[[], Awaitable[None]] | None = None,
+        policy: BackoffPolicy | None = None,
+        probe_cap: float = 2.0,
+        on_probe_error: Callable[[SourceError], None] | None = None,
+    ) -> None:
         self.source = source
         self._rng = rng
         self._spawn = spawn
+        self._probe = probe
+        self._policy = policy or BackoffPolicy()
+        self._probe_cap = probe_cap
+        self._on_probe_error = on_probe_error
         #: Every poller by name.
         self.pollers: dict[str, Poller] = {}
+        #: The source is failing as a whole: the probe runs until it answers.
+        self.failing = False
+        self._retry_after: float | None = None
+        self.probes = 0
 
     def add(
         self,
@@ -162,6 +217,7 @@ class PollerGroup:
             on_error=on_error,
             source=self.source,
             on_recovered=self.recovered,
+            on_failed=self.failed,
         )
         self.pollers[name] = poller
         self._spawn(poller.run(), name)
@@ -171,10 +227,56 @@ class PollerGroup:
         for poller in self.pollers.values():
             poller.wake()
 
+    def failed(self, poller: Poller, error: SourceError) -> None:
+        """A poller failed. The first failure of a poller in good standing that concerns
+        the whole source starts the probe (a poller that fails again right after a
+        release has a problem of its own, and keeps its own backoff)."""
+        if self._probe is None or not is_outage(error):
+            return
+        if error.retry_after:
+            self._retry_after = max(self._retry_after or 0.0, error.retry_after)
+        if poller.failures == 1 and not self.failing:
+            self.failing = True
+            self._spawn(self._probing(), f"probe:{self.source}")
+
     def recovered(self, first: Poller) -> None:
-        """One poller got an answer after failures: its source is back, so the others of
-        that source still backing off try now rather than at the end of their backoff
-        (a server that asked for patience with Retry-After still gets it)."""
+        """One poller got an answer after failures: the source is back."""
+        self._release(first)
+
+    def _release(self, first: Poller | None) -> None:
+        was_failing, self.failing = self.failing, False
+        self._retry_after = None
         for poller in self.pollers.values():
             if poller is not first and poller.failures:
-                poller.wake()
+                # The source answered after its Retry-After: no need to wait any longer.
+                poller.wake(force=was_failing)
+
+    async def _probing(self) -> None:
+        """Ask the source one cheap question at the backoff interval until it answers."""
+        assert self._probe is not None
+        failures = 0
+        while self.failing:
+            failures += 1
+            delay = min(self._probe_cap, self._policy.delay(failures, self._rng))
+            delay = max(delay, self._retry_after or 0.0)
+            self._retry_after = None
+            await asyncio.sleep(delay)
+            if not self.failing:
+                return  # a poller got an answer first
+            self.probes += 1
+            try:
+                await self._probe()
+            except asyncio.CancelledError:
+                raise
+            except SourceError as error:
+                if is_outage(error):
+                    if error.retry_after:
+                        self._retry_after = error.retry_after
+                    if self._on_probe_error is not None:
+                        self._on_probe_error(error)
+                    continue
+            except Exception as error:
+                unexpected(self.source, error, f"probe of {self.source}")
+                continue
+            self._release(None)
+            return

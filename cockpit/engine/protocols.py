@@ -8,7 +8,7 @@ one source's share of every row current; the engine composes feeds.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncGenerator, Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
@@ -49,13 +49,48 @@ class Quota(Protocol):
     rate_limit: RateLimit | None
 
 
+@runtime_checkable
+class Timed(Protocol):
+    """A source that says how long its server took to answer the last request."""
+
+    latency: float | None
+
+
+@runtime_checkable
+class Probing(Protocol):
+    """A source with one cheap request that tells whether its server answers at all."""
+
+    async def probe(self) -> None: ...
+
+
+@runtime_checkable
+class ContextProbing(Protocol):
+    """A Kubernetes source that can ask one context's apiserver whether it answers."""
+
+    async def probe(self, context: str | None) -> None: ...
+
+
+@runtime_checkable
+class Heard(Protocol):
+    """A watch that says when its server last sent anything (``time.monotonic()``)."""
+
+    heard_at: float | None
+
+
+@runtime_checkable
+class Reconnecting(Protocol):
+    """A watch that can be told its stream was abandoned (it announces its reconnection)."""
+
+    def interrupted(self) -> None: ...
+
+
 class Watch(Protocol):
     """One kind in one namespace, listed then watched (:class:`cockpit.sources.kube.KindWatch`)."""
 
     @property
     def objects(self) -> Mapping[str, dict[str, Any]]: ...
 
-    def changes(self) -> AsyncIterator[WatchChange]: ...
+    def changes(self) -> AsyncGenerator[WatchChange, None]: ...
 
 
 class KubeReads(Closeable, Protocol):

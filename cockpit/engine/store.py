@@ -77,6 +77,11 @@ class Row:
     chart_loaded: bool = False
 
 
+def _slowness(seconds: float | None) -> float | None:
+    """Slowness as shown (tenths of a second): smaller changes are not worth a repaint."""
+    return round(seconds, 1) if seconds is not None else None
+
+
 class RowStore:
     """Every row, what was last published of it, and who listens."""
 
@@ -161,18 +166,22 @@ class RowStore:
 
     # ------------------------------------------------------------------ source health
 
-    def ok(self, row: Row, source: SourceName, changed: bool) -> None:
-        """A read of ``source`` for ``row`` succeeded; ``changed``: its data differs."""
+    def ok(self, row: Row, source: SourceName, changed: bool, *, slow: float | None = None) -> None:
+        """A read of ``source`` for ``row`` succeeded; ``changed``: its data differs;
+        ``slow``: the seconds its answer took, when slower than it should be."""
         now = self._wall_clock()
         row.fresh[source] = now
         current = row.sources.get(source)
         if current is None:
             return
         if current.state is not LinkState.OK or current.last_error is not None:
-            row.sources[source] = SourceStatus(source=source, state=LinkState.OK, last_success=now)
+            row.sources[source] = SourceStatus(
+                source=source, state=LinkState.OK, last_success=now, slow=slow
+            )
             changed = True
-        elif changed:
-            row.sources[source] = replace(current, last_success=now)
+        elif changed or _slowness(current.slow) != _slowness(slow):
+            row.sources[source] = replace(current, last_success=now, slow=slow)
+            changed = True
         if changed:
             self.mark(row.key)
         self.heard(row.key, source)

@@ -267,6 +267,8 @@ class GitLabSource:
         )
         #: The quota GitLab's ``RateLimit-*`` headers last reported (None: it sends none).
         self.rate_limit: RateLimit | None = None
+        #: Seconds GitLab took to answer the last request (until its headers arrived).
+        self.latency: float | None = None
 
     @property
     def request_count(self) -> int:
@@ -285,6 +287,7 @@ class GitLabSource:
             quota = rate_limit_from(response.headers)
             if quota is not None:
                 self.rate_limit = quota
+            self.latency = response.elapsed.total_seconds()
         self._local.headers = response.headers
 
     def _scrub(self, error: SourceError) -> SourceError:
@@ -358,6 +361,16 @@ class GitLabSource:
         raise ValueError(f"unsupported write method {request.method}")
 
     # -- reads
+
+    async def probe(self) -> None:
+        """One cheap request (``GET /version``): does GitLab answer at all?
+
+        Sent while GitLab is failing, to notice the first moment it answers again
+        (``/version`` needs a token like every other read, so a 401 still fails it).
+        """
+        await self._call(
+            "checking that GitLab answers", None, lambda: self._gl.http_get("/version")
+        )
 
     async def pipeline(
         self,
