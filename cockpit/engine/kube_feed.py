@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import random
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -128,7 +129,12 @@ class KubeFeed:
     async def close(self) -> None:
         await self.kube.close()
 
-    def _backoff(self, failures: int, error: SourceError) -> float:
+    def _backoff(self, context: str, failures: int, error: SourceError) -> float:
+        """A failing watch's wait. While its whole apiserver fails, the liveness check
+        probes it and restarts every watch on its first answer: the watch itself then
+        only retries at the cap (a safety net), instead of one request each per second."""
+        if context in self._failing:
+            return KUBE_BACKOFF.cap
         return KUBE_BACKOFF.delay(failures, self._rng, retry_after=error.retry_after)
 
     def start(self) -> None:
@@ -159,7 +165,12 @@ class KubeFeed:
         for (context, namespace), kinds in sorted(kinds_per_namespace.items()):
             for kind in sorted(kinds):
                 try:
-                    watch = self.kube.watch(context or None, namespace, kind, backoff=self._backoff)
+                    watch = self.kube.watch(
+                        context or None,
+                        namespace,
+                        kind,
+                        backoff=functools.partial(self._backoff, context),
+                    )
                 except Exception as error:  # the kubeconfig or its context cannot be used
                     failure = (
                         error
@@ -408,7 +419,7 @@ class KubeFeed:
             if changed:
                 store.mark(row.key)  # new content, but a watch it needs is still failing
             return
-        store.ok(row, SourceName.KUBE, changed)
+        store.ok(row, SourceName.KUBE, changed, slow=slow_latency(self.kube))
         if changed and rollout.in_progress:
             # A rollout started moving: health deserves a fresh look now.
             self._on_moving(row.key)
