@@ -52,7 +52,7 @@ from cockpit.sources.errors import SourceError  # noqa: E402
 
 #: Poll intervals for the run: short enough that the matrix fits in minutes.
 POLL = PollConfig(
-    gitlab_active=2.0, gitlab_idle=4.0, prometheus=4.0, prometheus_active=2.0, history=60, flags=60
+    gitlab_active=3.0, gitlab_idle=5.0, prometheus=5.0, prometheus_active=4.0, history=60, flags=60
 )
 #: Seconds a GitLab or Prometheus request may take (a frozen server times out).
 TIMEOUT = 3.0

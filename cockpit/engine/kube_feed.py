@@ -109,6 +109,7 @@ class KubeFeed:
         #: ``time.monotonic()`` of each context's last answer to a probe.
         self._answered: dict[str, float] = {}
         self.probes = 0
+        self._wakeups: dict[str, asyncio.Event] = {}
         #: The slowness last shown per context (tenths of a second; None: fast).
         self._slow: dict[str, float | None] = {}
 
@@ -222,6 +223,7 @@ class KubeFeed:
                 self._failing.add(context)  # the liveness check probes it from now on
                 if change.error.retry_after:
                     self._retry_after[context] = change.error.retry_after
+                self._probe_now(context)
             return
         self._update_slow(context)
         self._owned.pop(key, None)
@@ -266,7 +268,11 @@ class KubeFeed:
                 window = LIVENESS_WINDOW / 2 if self._slow.get(context) else LIVENESS_WINDOW
                 wait = self._quiet_since(context) + window - time.monotonic()
                 if wait > 0:
-                    await asyncio.sleep(min(wait, window))
+                    wake = self._wakeups.setdefault(context, asyncio.Event())
+                    wake.clear()
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(min(wait, window)):
+                            await wake.wait()
                     continue
             self.probes += 1
             try:
@@ -300,6 +306,12 @@ class KubeFeed:
             status = row.sources.get(SourceName.KUBE)
             if status is not None and status.state is LinkState.OK:
                 self._store.ok(row, SourceName.KUBE, False, slow=slow)
+
+    def _probe_now(self, context: str) -> None:
+        """Wake the context's liveness check (a watch failed: the apiserver may be down)."""
+        wake = self._wakeups.get(context)
+        if wake is not None:
+            wake.set()
 
     def _context_keys(self, context: str) -> list[EnvKey]:
         return [

@@ -104,7 +104,7 @@ class Poller:
         on_error: Callable[[SourceError], None],
         source: SourceName,
         on_recovered: Callable[[Poller], None] | None = None,
-        on_failed: Callable[[Poller, SourceError], None] | None = None,
+        on_failed: Callable[[Poller, SourceError], float | None] | None = None,
     ) -> None:
         self.name = name
         self._on_failed = on_failed
@@ -147,7 +147,8 @@ class Poller:
                     self._hold_until = loop.time() + delay
                 self._on_error(error)
                 if self._on_failed is not None:
-                    self._on_failed(self, error)
+                    # While the whole source fails, its probe decides when to try again.
+                    delay = max(delay, self._on_failed(self, error) or 0.0)
             except Exception as error:  # a bug must not stop the screen from updating
                 self.failures += 1
                 delay = self._policy.delay(self.failures, self._rng)
@@ -227,17 +228,20 @@ class PollerGroup:
         for poller in self.pollers.values():
             poller.wake()
 
-    def failed(self, poller: Poller, error: SourceError) -> None:
+    def failed(self, poller: Poller, error: SourceError) -> float | None:
         """A poller failed. The first failure of a poller in good standing that concerns
         the whole source starts the probe (a poller that fails again right after a
-        release has a problem of its own, and keeps its own backoff)."""
+        release has a problem of its own, and keeps its own backoff). While the probe
+        runs, the failing pollers wait for its release, retrying on their own only at
+        their backoff's cap: one cheap request at a time asks, not every poller."""
         if self._probe is None or not is_outage(error):
-            return
+            return None
         if error.retry_after:
             self._retry_after = max(self._retry_after or 0.0, error.retry_after)
         if poller.failures == 1 and not self.failing:
             self.failing = True
             self._spawn(self._probing(), f"probe:{self.source}")
+        return self._policy.cap if self.failing else None
 
     def recovered(self, first: Poller) -> None:
         """One poller got an answer after failures: the source is back."""
