@@ -18,8 +18,10 @@ jobs, list the deployments, and run the two PromQL queries. It runs in the same 
 against the same simulator after the engine has stopped; its rate is reported both as
 intended (requests per cycle × 30 cycles a minute) and as achieved (it may not keep up).
 
-Budgets (PASS/FAIL): first complete state ≤ 2 s; Kubernetes ≤ 1 request per minute per
-namespace at steady state; at least 10× fewer requests than the baseline overall.
+Budgets (PASS/FAIL): first complete state ≤ 2 s; Kubernetes watches ≤ 1 request per
+minute per namespace at steady state; Kubernetes liveness probes (``GET /version`` while
+a context's watches are silent) ≤ one per liveness window per context; at least 10×
+fewer requests than the baseline overall.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ sys.path.insert(0, str(REPO))
 
 from cockpit.config import Config, load  # noqa: E402
 from cockpit.engine import Engine  # noqa: E402
+from cockpit.engine.kube_feed import LIVENESS_WINDOW  # noqa: E402
 from cockpit.sources.gitlab import GitLabSource  # noqa: E402
 from cockpit.sources.kube import KubeSource  # noqa: E402
 from cockpit.sources.prometheus import PrometheusSource  # noqa: E402
@@ -52,6 +55,7 @@ class Counts:
     gitlab: int = 0
     kube: int = 0
     prometheus: int = 0
+    kube_probes: int = 0
 
     @property
     def total(self) -> int:
@@ -72,6 +76,7 @@ def counts(gitlab: object, kube: object, prometheus: object) -> Counts:
         gitlab=getattr(gitlab, "request_count", 0),
         kube=getattr(kube, "request_count", 0),
         prometheus=getattr(prometheus, "request_count", 0),
+        kube_probes=getattr(kube, "probe_count", 0),
     )
 
 
@@ -120,7 +125,9 @@ async def measure_engine(config: Config, *, warmup: float, seconds: float) -> di
     delta = Counts(
         after.gitlab - before.gitlab, after.kube - before.kube, after.prometheus - before.prometheus
     )
+    probes = after.kube_probes - before.kube_probes
     return {
+        "kube_probes_per_minute": round(probes * 60.0 / seconds, 1),
         "ready": ready,
         "first_complete_state_seconds": round(first_complete, 2),
         "requests_per_minute": delta.per_minute(seconds),
@@ -199,6 +206,7 @@ async def run(
         try:
             config = load(state / "cockpit.toml", environ={})
             namespaces = len({env.namespace for _, env in config.environments()})
+            contexts = len({env.kube_context for _, env in config.environments()})
             engine = await measure_engine(config, warmup=warmup, seconds=seconds)
             baseline = await measure_baseline(config, seconds=baseline_seconds)
         finally:
@@ -207,10 +215,13 @@ async def run(
     engine_rate = engine["requests_per_minute"]
     intended = baseline["intended_requests_per_minute"]
     ratio = intended["total"] / max(engine_rate["total"], 1e-9)
-    kube_per_namespace = engine_rate["kube"] / max(namespaces, 1)
+    probes = engine["kube_probes_per_minute"]
+    kube_per_namespace = (engine_rate["kube"] - probes) / max(namespaces, 1)
     budgets = {
         "first_complete_state_le_2s": engine["first_complete_state_seconds"] <= 2.0,
         "kube_le_1_request_per_minute_per_namespace": kube_per_namespace <= 1.0,
+        "kube_probes_le_1_per_liveness_window_per_context": probes
+        <= contexts * 60.0 / LIVENESS_WINDOW + 1,
         "at_least_10x_fewer_requests_than_baseline": ratio >= 10.0,
     }
     return {

@@ -480,6 +480,8 @@ class SourceStatus:
     last_success: datetime | None = None
     last_error: str | None = None
     last_error_at: datetime | None = None
+    #: Seconds the source's last answer took, when slower than it should be (None: fast).
+    slow: float | None = None
 
     def age(self, now: datetime) -> float | None:
         """Seconds since the last successful read, or None if there never was one."""

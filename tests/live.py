@@ -44,10 +44,17 @@ async def live_engine(
     time_scale: float = 1.0,
     poll: PollConfig = FAST_POLL,
     adjust: Callable[[Config], Config] | None = None,
+    bookmark_interval: float | None = None,
     **engine_options: Any,
 ) -> AsyncIterator[tuple[Simulator, Engine]]:
     """The scenario served on loopback, and an engine reading it with the generated config."""
-    async with simulate(scenario, clock=clock, time_scale=time_scale, state_dir=state_dir) as sim:
+    async with simulate(
+        scenario,
+        clock=clock,
+        time_scale=time_scale,
+        state_dir=state_dir,
+        bookmark_interval=bookmark_interval,
+    ) as sim:
         config = replace(load(state_dir / "cockpit.toml", environ={}), poll=poll)
         if adjust is not None:
             config = adjust(config)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 APIS = ("gitlab", "kube", "prometheus")
-KINDS = ("error", "rate_limit", "latency", "unauthorized", "forbidden")
+KINDS = ("error", "rate_limit", "latency", "unauthorized", "forbidden", "frozen")
 #: Requests kept in the log (the oldest fall off).
 REQUEST_LOG_SIZE = 2000
 
@@ -40,6 +40,9 @@ class Fault:
     * ``rate_limit``: 429 with ``Retry-After: retry_after`` (and GitLab's RateLimit-* headers).
     * ``latency``: every response is delayed by ``seconds`` (real seconds).
     * ``unauthorized`` / ``forbidden``: 401 / 403 on every request.
+    * ``frozen``: the server hangs (a stopped process, a wedged apiserver): requests get
+      no answer and open watch streams send nothing, not even bookmarks, until the
+      fault is cleared; then everything held goes out.
 
     ``writes_only``: the fault hits requests that may change the world and leaves reads
     alone (a slow admission webhook, a write path failing while reads are served).
@@ -99,6 +102,10 @@ class FaultSet:
         self.request_log: deque[RecordedRequest] = deque(maxlen=REQUEST_LOG_SIZE)
         #: Requests whose client hung up before sending the whole body, per API.
         self.abandoned: dict[str, int] = dict.fromkeys(APIS, 0)
+        #: Set while an API is not frozen.
+        self._thawed = {api: asyncio.Event() for api in APIS}
+        for event in self._thawed.values():
+            event.set()
 
     def set(self, api: str, fault: Fault | None) -> None:
         if api not in APIS:
@@ -107,9 +114,19 @@ class FaultSet:
             self._faults.pop(api, None)
         else:
             self._faults[api] = fault
+        if fault is not None and fault.kind == "frozen":
+            self._thawed[api].clear()
+        else:
+            self._thawed[api].set()
 
     def clear(self) -> None:
         self._faults.clear()
+        for event in self._thawed.values():
+            event.set()
+
+    async def thawed(self, api: str) -> None:
+        """Return once ``api`` is not frozen (at once when it is not)."""
+        await self._thawed[api].wait()
 
     def get(self, api: str) -> Fault | None:
         return self._faults.get(api)
@@ -151,6 +168,9 @@ def fault_middleware(
             return await handler(request)
         if fault.kind == "latency":
             await asyncio.sleep(fault.seconds)
+            return await handler(request)
+        if fault.kind == "frozen":
+            await faults.thawed(api)
             return await handler(request)
         if fault.kind == "rate_limit":
             return render_error(429, "Retry later", {"Retry-After": str(fault.retry_after)})

@@ -68,7 +68,11 @@ class Simulator:
         services: int | None = None,
         tokens: Tokens | None = None,
         ports: Mapping[str, int] | None = None,
+        bookmark_interval: float | None = None,
     ) -> None:
+        #: Real seconds between BOOKMARK events on watches that allow them (None: the
+        #: apiserver's usual minute).
+        self.bookmark_interval = bookmark_interval
         loaded = scenarios.load(scenario) if isinstance(scenario, str) else scenario
         if services is not None:
             loaded = scenarios.scaled(loaded, services)
@@ -104,8 +108,11 @@ class Simulator:
             self.kube_certificate = await asyncio.to_thread(self_signed, Path(self._tls_dir.name))
         except CertificateError:
             self.kube_certificate = None
+        options = {}
+        if self.bookmark_interval is not None:
+            options["bookmark_interval"] = self.bookmark_interval
         kube = await self._serve(
-            kube_app(self.world, self.faults, self.tokens),
+            kube_app(self.world, self.faults, self.tokens, **options),
             ssl_context=self.kube_certificate.ssl_context() if self.kube_certificate else None,
             port=self._ports.get("kube", 0),
         )
@@ -291,13 +298,21 @@ async def simulate(
     clock: SimClock | None = None,
     services: int | None = None,
     state_dir: Path | None = None,
+    bookmark_interval: float | None = None,
 ) -> AsyncIterator[Simulator]:
     """Run the simulated world for the duration of the block; yields the :class:`Simulator`.
 
     ``sim.urls`` holds the four base URLs; with ``state_dir`` the kubeconfig,
     cockpit.toml and env files are written there once the servers listen.
     """
-    sim = Simulator(scenario, seed=seed, time_scale=time_scale, clock=clock, services=services)
+    sim = Simulator(
+        scenario,
+        seed=seed,
+        time_scale=time_scale,
+        clock=clock,
+        services=services,
+        bookmark_interval=bookmark_interval,
+    )
     await sim.start()
     try:
         if state_dir is not None:

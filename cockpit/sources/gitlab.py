@@ -1,4 +1,4 @@
-"""GitLab over REST with python-gitlab: pipelines, deployments, flags, job actions (apis.md §1).
+"""GitLab over REST with python-gitlab: pipelines, deployments, flags, job actions (GitLab's REST API v4, doc/api/ in the GitLab repository).
 
 python-gitlab is synchronous, so every call runs in a worker thread
 (:func:`asyncio.to_thread`) and the event loop never blocks. The client is built with an
@@ -87,20 +87,20 @@ def _project_path(project: str) -> str:
 def job_action_request(
     project: str, job_id: int, action: Literal["play", "retry", "cancel"]
 ) -> WriteRequest:
-    """``POST /projects/:id/jobs/:job_id/{play,retry,cancel}`` (apis.md §1.3)."""
+    """``POST /projects/:id/jobs/:job_id/{play,retry,cancel}`` (GitLab API, doc/api/jobs.md)."""
     return WriteRequest(SourceName.GITLAB, "POST", f"{_project(project)}/jobs/{job_id}/{action}")
 
 
 def pipeline_action_request(
     project: str, pipeline_id: int, action: Literal["retry", "cancel"]
 ) -> WriteRequest:
-    """``POST /projects/:id/pipelines/:pipeline_id/{retry,cancel}`` (apis.md §1.2)."""
+    """``POST /projects/:id/pipelines/:pipeline_id/{retry,cancel}`` (GitLab API, doc/api/pipelines.md)."""
     path = f"{_project(project)}/pipelines/{pipeline_id}/{action}"
     return WriteRequest(SourceName.GITLAB, "POST", path)
 
 
 def feature_flag_request(project: str, name: str, active: bool) -> WriteRequest:
-    """``PUT /projects/:id/feature_flags/:name`` with ``{"active": …}`` (apis.md §1.9)."""
+    """``PUT /projects/:id/feature_flags/:name`` with ``{"active": …}`` (GitLab API, doc/api/feature_flags.md)."""
     path = f"{_project(project)}/feature_flags/{quote(name, safe='')}"
     return WriteRequest(
         SourceName.GITLAB, "PUT", path, {"active": active}, content_type="application/json"
@@ -108,7 +108,7 @@ def feature_flag_request(project: str, name: str, active: bool) -> WriteRequest:
 
 
 def redeploy_request(project: str, deployment: Deployment) -> WriteRequest:
-    """Re-deploy (or roll back to) a deployment: retry its deployable job (apis.md §1.6)."""
+    """Re-deploy (or roll back to) a deployment: retry its deployable job (GitLab API, doc/api/deployments.md; the UI's "Rollback environment" does the same)."""
     if deployment.job_id is None:
         raise SourceError(
             SourceName.GITLAB,
@@ -272,6 +272,8 @@ class GitLabSource:
         )
         #: The quota GitLab's ``RateLimit-*`` headers last reported (None: it sends none).
         self.rate_limit: RateLimit | None = None
+        #: Seconds GitLab took to answer the last request (until its headers arrived).
+        self.latency: float | None = None
 
     @property
     def request_count(self) -> int:
@@ -290,6 +292,7 @@ class GitLabSource:
             quota = rate_limit_from(response.headers)
             if quota is not None:
                 self.rate_limit = quota
+            self.latency = response.elapsed.total_seconds()
         self._local.headers = response.headers
 
     def _scrub(self, error: SourceError) -> SourceError:
@@ -364,6 +367,16 @@ class GitLabSource:
 
     # -- reads
 
+    async def probe(self) -> None:
+        """One cheap request (``GET /version``): does GitLab answer at all?
+
+        Sent while GitLab is failing, to notice the first moment it answers again
+        (``/version`` needs a token like every other read, so a 401 still fails it).
+        """
+        await self._call(
+            "checking that GitLab answers", None, lambda: self._gl.http_get("/version")
+        )
+
     async def pipeline(
         self,
         project: str,
@@ -391,34 +404,35 @@ class GitLabSource:
                 return None
             item = latest[0]
             listed = parse_pipeline(item, stage_order=stage_order)
-            same = previous is not None and previous.id == listed.id
+            # The previous call's pipeline, while it is still the latest.
+            before = previous if previous is not None and previous.id == listed.id else None
             if (
-                same
-                and previous.status == listed.status
-                and previous.updated_at == listed.updated_at
+                before is not None
+                and before.status == listed.status
+                and before.updated_at == listed.updated_at
                 and listed.status not in ACTIVE_STATUSES
             ):
-                return previous
+                return before
             jobs = [
                 parse_job(job, is_bridge=False)
                 for job in self._list(
                     f"{base}/pipelines/{listed.id}/jobs", {"per_page": 100}, all_pages=True
                 )
             ]
-            if not same:
+            if before is None:
                 return replace(
                     listed, stages=group_stages(jobs, stage_order or item.get("stages") or ())
                 )
-            bridges = [job for job in previous.jobs if job.is_bridge]
+            bridges = [job for job in before.jobs if job.is_bridge]
             return replace(
                 listed,
-                iid=listed.iid if listed.iid is not None else previous.iid,
-                source=listed.source or previous.source,
-                started_at=previous.started_at,
-                finished_at=previous.finished_at,
-                duration=previous.duration,
-                user=previous.user,
-                web_url=listed.web_url or previous.web_url,
+                iid=listed.iid if listed.iid is not None else before.iid,
+                source=listed.source or before.source,
+                started_at=before.started_at,
+                finished_at=before.finished_at,
+                duration=before.duration,
+                user=before.user,
+                web_url=listed.web_url or before.web_url,
                 stages=group_stages([*jobs, *bridges], stage_order or item.get("stages") or ()),
             )
 
@@ -432,7 +446,10 @@ class GitLabSource:
 
         def call() -> Pipeline:
             base = _project_path(project)
-            full = parse_pipeline(self._gl.http_get(f"{base}/pipelines/{pipeline.id}"))
+            answer = self._gl.http_get(f"{base}/pipelines/{pipeline.id}")
+            if not isinstance(answer, Mapping):
+                raise TypeError(f"pipeline {pipeline.id}: not an object")
+            full = parse_pipeline(answer)
             bridges = [
                 parse_job(bridge, is_bridge=True)
                 for bridge in self._list(
@@ -521,7 +538,7 @@ class GitLabSource:
         """The whole job log (GitLab has no offset): ANSI codes and section markers included."""
 
         def call() -> str:
-            data = self._project(project).jobs.get(job_id, lazy=True).trace()
+            data: bytes = self._project(project).jobs.get(job_id, lazy=True).trace()
             return data.decode("utf-8", errors="replace")
 
         return await self._call(f"reading the log of job {job_id}", project, call)

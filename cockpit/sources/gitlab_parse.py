@@ -1,4 +1,4 @@
-"""GitLab REST JSON → :mod:`cockpit.model`, with no I/O (apis.md §1).
+"""GitLab REST JSON → :mod:`cockpit.model`, with no I/O (GitLab's REST API v4, doc/api/).
 
 Pure functions over the dicts the API returns (and python-gitlab hands back as
 ``.attributes``): pipelines with their jobs and bridges grouped into stages, deployments
@@ -267,7 +267,7 @@ def normalize_merged_yaml(text: str) -> str:
         document = yaml.safe_load(text)
     except yaml.YAMLError:
         return text
-    return yaml.safe_dump(_strip_symbols(document), sort_keys=False, allow_unicode=True)
+    return str(yaml.safe_dump(_strip_symbols(document), sort_keys=False, allow_unicode=True))
 
 
 def parse_ci_lint(obj: JSON) -> CiLint:

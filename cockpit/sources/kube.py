@@ -22,12 +22,14 @@ Patches to Argo Rollouts are MERGE or JSON patches, never lightkube's default ST
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 import re
-from collections.abc import AsyncIterator, Callable, Mapping
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import httpx
 from lightkube import ApiError, AsyncClient, KubeConfig
@@ -76,6 +78,9 @@ PATCH_TYPES = {
 
 #: Seconds the server keeps one watch request open before closing it normally.
 WATCH_SERVER_TIMEOUT = 290
+#: Seconds a liveness probe (``GET /version``) may take before the apiserver counts as
+#: not answering.
+PROBE_TIMEOUT = 5.0
 
 
 def _kind(kind: str) -> Any:
@@ -139,7 +144,7 @@ def status_error(
     target: _Target,
     headers: Mapping[str, str] | None = None,
 ) -> SourceError:
-    """The words for a Kubernetes ``Status`` failure (apis.md §2.7)."""
+    """The words for a Kubernetes ``Status`` failure (the API conventions' Status kind, Kubernetes community/contributors/devel/sig-architecture/api-conventions.md)."""
     status = status or {}
     reason = str(status.get("reason") or "")
     text = str(status.get("message") or "").strip()
@@ -245,7 +250,7 @@ class WatchChange:
 
 def default_backoff(failures: int, error: SourceError) -> float:
     """Seconds to wait after ``failures`` failures in a row: exponential, jittered, capped."""
-    delay = min(30.0, 0.5 * 2 ** (failures - 1)) * random.uniform(0.8, 1.2)
+    delay = min(30.0, 0.5 * 2.0 ** (failures - 1)) * random.uniform(0.8, 1.2)
     return max(delay, error.retry_after or 0.0)
 
 
@@ -291,13 +296,28 @@ class KindWatch:
         self._backoff = backoff
         self._server_timeout = server_timeout
         self._idle_reconnect_delay = idle_reconnect_delay
+        #: ``time.monotonic()`` when the apiserver last said anything on this watch: a list,
+        #: an event, a BOOKMARK (which it sends when asked with ``allowWatchBookmarks``).
+        self.heard_at: float | None = None
+        self._wake = asyncio.Event()
+        #: The next watch request announces itself (RECONNECTED) even without a failure.
+        self._announce = False
+
+    def wake(self) -> None:
+        """End a backoff now: the caller knows the server answers again."""
+        self._wake.set()
+
+    def interrupted(self) -> None:
+        """The caller stopped following this watch (the apiserver seemed hung): the next
+        watch request, once answered, says so with a RECONNECTED change."""
+        self._announce = True
 
     @property
     def synced(self) -> bool:
         """The cache reflects a list (it may be behind while the watch reconnects)."""
         return self.resource_version is not None
 
-    async def changes(self) -> AsyncIterator[WatchChange]:
+    async def changes(self) -> AsyncGenerator[WatchChange, None]:
         """List, then watch, forever: one WatchChange per applied event, re-list or failure."""
         failures = 0
         while True:
@@ -322,7 +342,10 @@ class KindWatch:
                 self.error = error
                 self.resource_version = None if error is not caught else self.resource_version
                 yield WatchChange(error=error)
-                await asyncio.sleep(self._backoff(failures, error))
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self._backoff(failures, error)):
+                        await self._wake.wait()
 
     def _unexpected(self, error: Exception) -> SourceError:
         return SourceError(
@@ -342,6 +365,7 @@ class KindWatch:
         }
         self.objects = fresh
         self.resource_version = version
+        self.heard_at = time.monotonic()
         self.error = None
         self.relists += 1
         return WatchChange(names=frozenset(changed), relisted=True)
@@ -353,6 +377,7 @@ class KindWatch:
                 yield change
 
     def _apply(self, event: Mapping[str, Any]) -> WatchChange | None:
+        self.heard_at = time.monotonic()
         kind = event.get("type")
         obj = event.get("object") or {}
         if kind == "ERROR":
@@ -367,7 +392,7 @@ class KindWatch:
         if version is not None:
             self.resource_version = version
         if kind == "BOOKMARK":
-            return None
+            return None  # only a resourceVersion (a BOOKMARK event, Kubernetes "API concepts: watch bookmarks"); heard_at says it came
         if kind == RECONNECTED:
             self.error = None
             return WatchChange()
@@ -395,11 +420,19 @@ class KubeSource:
         self._clients: dict[str, tuple[AsyncClient, SingleConfig]] = {}
         self._watches: dict[tuple[str, str, str], KindWatch] = {}
         self._direct_requests = 0
+        #: Liveness probes sent (``GET /version``).
+        self.probe_count = 0
+        #: Seconds the apiserver took to answer the last probe or list.
+        self.latency: float | None = None
 
     @property
     def request_count(self) -> int:
         """Every HTTP request made: watches' lists and watch requests, gets, lists, patches."""
-        return self._direct_requests + sum(w.request_count for w in self._watches.values())
+        return (
+            self._direct_requests
+            + self.probe_count
+            + sum(w.request_count for w in self._watches.values())
+        )
 
     async def close(self) -> None:
         clients = list(self._clients.values())
@@ -466,6 +499,29 @@ class KubeSource:
     def _server(self, single: SingleConfig) -> str:
         return str(single.cluster.server)
 
+    async def probe(self, context: str | None, *, timeout: float = PROBE_TIMEOUT) -> None:
+        """One cheap request to a context's apiserver (``GET /version``): does it answer?
+
+        Watches alone cannot tell: a hung apiserver keeps the stream open and silent, and
+        a watch only fails after its read timeout (minutes). ``/version`` is readable by
+        any client (the ``system:public-info-viewer`` role).
+        """
+        client, single, context_name = self._client(context)
+        # lightkube's httpx.AsyncClient: auth, TLS, base URL.
+        http = cast(httpx.AsyncClient, client._client._client)
+        target = _Target(context_name, None, "version", "get")
+        try:
+            self.probe_count += 1
+            started = time.monotonic()
+            response = await http.get("/version", timeout=timeout)
+            self.latency = time.monotonic() - started
+        except httpx.HTTPError as error:
+            raise transport_error(error, target, self._server(single), timeout) from None
+        if not response.is_success:
+            raise status_error(
+                response.status_code, _status_body(response), target, response.headers
+            )
+
     # -- watches
 
     def watch(
@@ -504,7 +560,9 @@ class KubeSource:
             )
             try:
                 watch.request_count += 1
+                started = time.monotonic()
                 response = await generic._client.send(http_request)
+                self.latency = time.monotonic() - started
             except httpx.HTTPError as error:
                 raise transport_error(error, target, self._server(single), self._timeout) from None
             body = _status_body(response)
@@ -534,7 +592,9 @@ class KubeSource:
         )
         try:
             watch.request_count += 1
+            started = time.monotonic()
             response = await generic._client.send(http_request, stream=True)
+            self.latency = time.monotonic() - started
         except httpx.HTTPError as error:
             raise transport_error(error, target, self._server(single), self._timeout) from None
         try:
@@ -545,7 +605,8 @@ class KubeSource:
                 raise status_error(
                     response.status_code, _status_body(response), target, response.headers
                 )
-            if watch.error is not None:
+            if watch.error is not None or watch._announce:
+                watch._announce = False
                 # The server answers again: say so now, not at the next change (which may
                 # not come for a long time on a calm cluster).
                 yield {"type": RECONNECTED}
@@ -599,7 +660,8 @@ class KubeSource:
         namespace = self.namespace(context, namespace)
         target = _Target(context_name, namespace, kind, "get", name)
         obj = await self._call(target, single, client.get(_kind(kind), name, namespace=namespace))
-        return obj.to_dict()
+        data: dict[str, Any] = obj.to_dict()
+        return data
 
     async def list_replicasets(
         self, context: str | None, namespace: str | None, selector: Mapping[str, str]
@@ -613,7 +675,8 @@ class KubeSource:
             listing = client.list(ReplicaSet, namespace=namespace, labels=dict(selector))
             return [rs.to_dict() async for rs in listing]
 
-        return await self._call(target, single, collect())
+        replicasets: list[dict[str, Any]] = await self._call(target, single, collect())
+        return replicasets
 
     async def patch(
         self,
@@ -650,4 +713,5 @@ class KubeSource:
                 patch_type=PATCH_TYPES[patch_type][0],
             ),
         )
-        return obj.to_dict()
+        patched: dict[str, Any] = obj.to_dict()
+        return patched

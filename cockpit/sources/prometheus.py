@@ -1,4 +1,4 @@
-"""Prometheus over its HTTP API with httpx: instant and range queries (apis.md §4).
+"""Prometheus over its HTTP API with httpx: instant and range queries (Prometheus, docs/querying/api.md).
 
 One :class:`httpx.AsyncClient` with explicit timeouts. Queries are POSTed as forms (long
 PromQL does not fit a URL). ``query`` gives one number or None (no traffic);
@@ -9,6 +9,7 @@ error envelopes, proxies answering HTML — become SourceError with Prometheus's
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import datetime
 
 import httpx
@@ -57,6 +58,8 @@ class PrometheusSource:
         )
         self._in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
         self._requests = 0
+        #: Seconds Prometheus took to answer the last request.
+        self.latency: float | None = None
 
     @property
     def request_count(self) -> int:
@@ -64,6 +67,32 @@ class PrometheusSource:
 
     async def close(self) -> None:
         await self._client.aclose()
+
+    async def probe(self) -> None:
+        """One cheap request (``GET /-/ready``, Prometheus docs/management_api.md): does Prometheus answer at all?"""
+        url = f"{self._config.url}/-/ready"
+        try:
+            self._requests += 1
+            response = await self._client.get("/-/ready")
+        except httpx.TimeoutException:
+            raise SourceError(
+                SourceName.PROMETHEUS,
+                f"timed out after {seconds(self._config.timeout)} waiting for Prometheus at {url}",
+                transient=True,
+            ) from None
+        except httpx.HTTPError as error:
+            raise SourceError(
+                SourceName.PROMETHEUS,
+                f"cannot reach Prometheus at {self._config.url}: {type(error).__name__}",
+                transient=True,
+            ) from None
+        if not response.is_success:
+            raise SourceError(
+                SourceName.PROMETHEUS,
+                f"Prometheus at {self._config.url} is not ready ({response.status_code})",
+                status=response.status_code,
+                retry_after=retry_after_seconds(response.headers),
+            )
 
     async def query(self, expr: str, *, at: datetime | None = None) -> float | None:
         """The value of an instant query that returns one series; None when there is no traffic."""
@@ -89,7 +118,9 @@ class PrometheusSource:
         try:
             async with self._in_flight:
                 self._requests += 1
+                started = time.monotonic()
                 response = await self._client.post(path, data=form)
+                self.latency = time.monotonic() - started
         except httpx.TimeoutException:
             raise SourceError(
                 SourceName.PROMETHEUS,

@@ -1,4 +1,4 @@
-"""Prometheus HTTP API JSON → samples, with no I/O (apis.md §4).
+"""Prometheus HTTP API JSON → samples, with no I/O (Prometheus, docs/querying/api.md).
 
 :func:`parse_query_result` reads the envelope (``status``, ``data``, ``errorType``,
 ``error``) of an instant or range query into :class:`Series`; :func:`instant_value` and

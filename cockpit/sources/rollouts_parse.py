@@ -1,4 +1,4 @@
-"""Kubernetes objects → :class:`cockpit.model.Rollout`, with no I/O (apis.md §2.2, §3.2–3.5).
+"""Kubernetes objects → :class:`cockpit.model.Rollout`, with no I/O (Argo Rollouts' pkg/apis/rollouts/v1alpha1/types.go and kubectl's rollout status).
 
 A Rollout with its ReplicaSets and AnalysisRuns is read exactly as the Argo Rollouts
 kubectl plugin reads it (``kubectl argo rollouts get rollout``): the client-side
@@ -504,7 +504,7 @@ def image_tags(rollout: Rollout) -> tuple[tuple[str, tuple[str, ...]], ...]:
 
 
 def deployment_phase(obj: JSON) -> tuple[str, str]:
-    """``kubectl rollout status`` for a Deployment, in its decision order (apis.md §2.2)."""
+    """``kubectl rollout status`` for a Deployment, in its decision order (kubectl, pkg/polymorphichelpers/rollout_status.go)."""
     name = _get(obj, "metadata", "name") or ""
     spec = obj.get("spec") or {}
     status = obj.get("status") or {}

@@ -101,7 +101,12 @@ def create_app(
     bookmark_interval: float = BOOKMARK_INTERVAL_SECONDS,
 ) -> web.Application:
     """The apiserver as an aiohttp application (serve it with an ``AppRunner``)."""
-    api = KubeApi(world.kube.store, world.clock, bookmark_interval=bookmark_interval)
+    api = KubeApi(
+        world.kube.store,
+        world.clock,
+        bookmark_interval=bookmark_interval,
+        hold=lambda: faults.thawed("kube"),
+    )
     app = web.Application(
         middlewares=[
             fault_middleware(faults, "kube", status.render_fault),
@@ -265,7 +270,16 @@ def decode_continue(token: str) -> tuple[str, tuple[str, str]]:
 class KubeApi:
     """Request handlers over one object store."""
 
-    def __init__(self, store: ObjectStore, clock: SimClock, *, bookmark_interval: float) -> None:
+    def __init__(
+        self,
+        store: ObjectStore,
+        clock: SimClock,
+        *,
+        bookmark_interval: float,
+        hold: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        #: Awaited before a watch stream sends anything (a frozen apiserver is silent).
+        self.hold = hold
         self.store = store
         self.clock = clock
         self.bookmark_interval = bookmark_interval
@@ -465,6 +479,7 @@ class KubeApi:
             ),
             encode,
             bookmark_interval=self.bookmark_interval,
+            hold=self.hold,
         )
 
     # ------------------------------------------------------------------ writes

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,8 +90,12 @@ async def serve(
     encode: ObjectEncoder,
     *,
     bookmark_interval: float,
+    hold: Callable[[], Awaitable[None]] | None = None,
 ) -> web.StreamResponse:
-    """Answer one watch request with a stream that lasts until one of the ends above."""
+    """Answer one watch request with a stream that lasts until one of the ends above.
+
+    ``hold``: awaited before anything is sent (a frozen server sends nothing).
+    """
     try:
         watcher, replay = store.watch(
             watch.rtype,
@@ -121,7 +125,7 @@ async def serve(
         if watch.initial_events:
             end = bookmark(watch.rtype, store.resource_version, initial_events_end=True)
             await response.write(_line(end))
-        await _follow(request, response, store, watcher.queue, watch, send, bookmark_interval)
+        await _follow(request, response, store, watcher.queue, watch, send, bookmark_interval, hold)
         await response.write_eof()
     except ConnectionResetError:
         pass  # the client went away in the middle of a write
@@ -138,6 +142,7 @@ async def _follow(
     watch: WatchRequest,
     send: Callable[[WatchEvent], Any],
     bookmark_interval: float,
+    hold: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
     clock = asyncio.get_running_loop()
     started = clock.time()
@@ -151,6 +156,8 @@ async def _follow(
                 await response.write(_line(bookmark(watch.rtype, store.resource_version)))
             return
         if watch.bookmarks and now >= next_bookmark:
+            if hold is not None:
+                await hold()
             await response.write(_line(bookmark(watch.rtype, store.resource_version)))
             next_bookmark = now + bookmark_interval
         wait = min(deadline - now, LIVENESS_CHECK_SECONDS)
@@ -165,4 +172,6 @@ async def _follow(
             continue
         if event is None:
             return  # the store dropped every watch
+        if hold is not None:
+            await hold()
         await send(event)

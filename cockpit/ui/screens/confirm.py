@@ -249,9 +249,9 @@ class ConfirmScreen(ModalScreen[Any]):
         try:
             self.plan = await self._recheck(shown)
         except Exception as error:  # the cluster did not answer: execute re-checks anyway
-            if is_dataclass(shown):
+            if is_dataclass(shown) and not isinstance(shown, type):
                 warning = f"live check failed: {_words(error)}"
-                self.plan = replace(shown, warnings=(*shown.warnings, warning))
+                self.plan = replace(shown, warnings=(*self.plan.warnings, warning))
         self._rechecked = True
         await self._show(changed=self.plan != shown)
 

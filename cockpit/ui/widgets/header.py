@@ -4,7 +4,7 @@
 clock that repaints only when the minute changes (a seconds clock would cost bytes on
 every tick).
 ``SourceBar``: each source's state in words ("⚠ Prometheus: no data for 47s (connection
-refused)"); it recomputes every second but repaints only when its words change, so a
+refused)", "⚠ GitLab: slow (4.2 s answers)"); it recomputes every second but repaints only when its words change, so a
 calm screen writes nothing.
 """
 
@@ -16,8 +16,8 @@ from datetime import datetime
 from rich.text import Text
 from textual.widgets import Static
 
-from cockpit.model import ServiceState
-from cockpit.ui.presenters import source_words, worst_sources
+from cockpit.model import LinkState, ServiceState, SourceStatus
+from cockpit.ui.presenters import SOURCE_TITLES, source_words, worst_sources
 from cockpit.ui.widgets.tones import toned
 
 
@@ -98,7 +98,7 @@ class SourceBar(Static):
 
     def _recompute(self) -> None:
         now = self._clock()
-        fragments = tuple(source_words(s, now) for s in worst_sources(self._states))
+        fragments = tuple(_words(s, now) for s in worst_sources(self._states))
         if fragments == self._shown:
             return
         self._shown = fragments
@@ -106,3 +106,10 @@ class SourceBar(Static):
             toned(fragments, separator="  ") if fragments else toned([("no data yet", "muted")])
         )
         self.set_class(any(t in ("bad", "warn") for _, t in fragments), "-trouble")
+
+
+def _words(status: SourceStatus, now: datetime) -> tuple[str, str]:
+    """A source's words; one that answers, but slowly, says how slowly."""
+    if status.state is LinkState.OK and status.slow is not None:
+        return (f"⚠ {SOURCE_TITLES[status.source]}: slow ({status.slow:.1f} s answers)", "warn")
+    return source_words(status, now)
